@@ -1,0 +1,22 @@
+"""executorlab: executorlib's executors, scheduled by a TypeScript bridge and shown live in JupyterLab."""
+
+from executorlab._version import __version__
+from executorlab.errors import BridgeConnectionError, ExecutorlabWorkerError, RemoteTraceback
+from executorlab.executor import BaseExecutor, SingleNodeExecutor
+
+__all__ = [
+    "BaseExecutor",
+    "BridgeConnectionError",
+    "ExecutorlabWorkerError",
+    "RemoteTraceback",
+    "SingleNodeExecutor",
+    "__version__",
+]
+
+
+def _jupyter_server_extension_points():
+    return [{"module": "executorlab.serverextension"}]
+
+
+def _jupyter_labextension_paths():
+    return [{"src": "labextension", "dest": "executorlab"}]

@@ -1,0 +1,111 @@
+"""Where the bridge is: the connection file named by the server extension, or a private bridge."""
+
+import atexit
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from executorlab.errors import BridgeConnectionError
+
+CONNECTION_FILE_ENV = "EXECUTORLAB_CONNECTION_FILE"
+NODE_ENV = "EXECUTORLAB_NODE"
+BRIDGE_SCRIPT = Path(__file__).resolve().parent.parent / "bridge" / "bridge.mjs"
+
+
+def node_executable() -> str:
+    node = os.environ.get(NODE_ENV) or shutil.which("node")
+    if not node:
+        raise BridgeConnectionError(
+            f"Node.js is needed to run the executorlab bridge but `node` is not on PATH; install Node.js 20 "
+            f"or set {NODE_ENV} to its path"
+        )
+    return node
+
+
+def bridge_command(connection_file: str, *extra: str) -> list:
+    if not BRIDGE_SCRIPT.exists():
+        raise BridgeConnectionError(
+            f"the executorlab bridge is not built ({BRIDGE_SCRIPT} is missing); run `npm ci && npm run build` "
+            "in the executorlab checkout, or install the executorlab package"
+        )
+    return [node_executable(), str(BRIDGE_SCRIPT), "--connection-file", connection_file, *extra]
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def read_connection_file(path: str):
+    """The bridge's connection info, or None when the file is absent, half-written or its bridge is dead."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            info = json.load(f)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(info, dict) or info.get("version") != 1 or not pid_alive(int(info.get("pid", 0))):
+        return None
+    return info
+
+
+def wait_for_connection_file(path: str, timeout: float, process=None) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        info = read_connection_file(path)
+        if info is not None:
+            return info
+        if process is not None and process.poll() is not None:
+            raise BridgeConnectionError(f"the private executorlab bridge exited with code {process.returncode}")
+        time.sleep(0.05)
+    raise BridgeConnectionError(f"no running executorlab bridge announced itself in {path} within {timeout:.0f} s")
+
+
+class PrivateBridge:
+    """A bridge started for this Python process alone (a plain script, no Jupyter server)."""
+
+    def __init__(self):
+        self.directory = tempfile.mkdtemp(prefix="executorlab-")
+        self.connection_file = os.path.join(self.directory, "bridge.json")
+        self.log_path = os.path.join(self.directory, "bridge.log")
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                bridge_command(self.connection_file, "--exit-with-parent", str(os.getpid())),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+                start_new_session=True,
+            )
+        atexit.register(self.stop)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+_private = None
+
+
+def locate_bridge(timeout: float = 30.0) -> dict:
+    """Connection info of the bridge this process should use, starting a private one if needed."""
+    global _private
+    path = os.environ.get(CONNECTION_FILE_ENV)
+    if path:
+        # The server extension restarts a dead bridge within seconds: wait for it rather than fail.
+        return wait_for_connection_file(path, timeout)
+    if _private is None or _private.process.poll() is not None:
+        _private = PrivateBridge()
+    return wait_for_connection_file(_private.connection_file, timeout, _private.process)

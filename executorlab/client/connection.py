@@ -1,0 +1,273 @@
+"""One ZeroMQ DEALER connection from this Python process to the bridge, owned by a background thread.
+
+Callers never touch the socket: they queue outgoing messages (so ``submit`` returns at once) and the
+I/O thread sends them, receives replies, results and output, and completes the futures.
+"""
+
+import itertools
+import os
+import queue
+import sys
+import threading
+import uuid
+from concurrent.futures import Future
+
+import cloudpickle
+import zmq
+
+from executorlab.client import bridge_process
+from executorlab.errors import BridgeConnectionError, ExecutorlabWorkerError, RemoteTraceback
+from executorlab.protocol import decode, encode
+
+HELLO_TIMEOUT = 10.0
+LIVENESS_INTERVAL_MS = 1000
+
+
+def _python_path() -> list:
+    package_parent = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    return [os.getcwd(), package_parent]
+
+
+def _kernel_id():
+    """The Jupyter kernel's id when running inside one (its connection file is kernel-<id>.json)."""
+    if "ipykernel" not in sys.modules:
+        return None
+    try:
+        from ipykernel import get_connection_file
+
+        name = os.path.basename(get_connection_file())
+    except Exception:  # not in a running kernel after all
+        return None
+    return name[len("kernel-") : -len(".json")] if name.startswith("kernel-") and name.endswith(".json") else None
+
+
+def remote_exception(message: dict, blobs: list) -> BaseException:
+    """The exception a failed task raises in the caller: the worker's own object when it unpickles."""
+    exception = None
+    if blobs:
+        try:
+            exception = cloudpickle.loads(blobs[0])
+        except Exception:  # an exception class the kernel cannot import: fall back to the text
+            exception = None
+    if not isinstance(exception, BaseException):
+        kind, text = message["error_type"], message["error_message"]
+        if kind == "ValueError":
+            exception = ValueError(text)
+        else:
+            exception = ExecutorlabWorkerError(text if kind == ExecutorlabWorkerError.__name__ else f"{kind}: {text}")
+    if message.get("traceback"):
+        exception.__cause__ = RemoteTraceback(message["traceback"])
+    return exception
+
+
+class BridgeClient:
+    def __init__(self, info: dict, connection_file: str = None):
+        self.info = info
+        self.instance_id = info["instance_id"]
+        self.connection_file = connection_file
+        self.client_id = f"k-{uuid.uuid4().hex}"
+        self.stale = False
+        self._file_stamp = self._stamp()
+        self._context = zmq.Context()
+        self._outbox = queue.SimpleQueue()
+        self._wake_lock = threading.Lock()
+        wake_address = f"inproc://executorlab-wake-{self.client_id}"
+        self._wake_in = self._context.socket(zmq.PAIR)
+        self._wake_in.bind(wake_address)
+        self._wake_out = self._context.socket(zmq.PAIR)
+        self._wake_out.connect(wake_address)
+        self._futures = {}
+        self._waiting = {}
+        self._request_ids = itertools.count()
+        self._welcome = threading.Event()
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="executorlab-bridge-io", daemon=True)
+        self._thread.start()
+        self.send(
+            {
+                "type": "hello",
+                "client_id": self.client_id,
+                "pid": os.getpid(),
+                "python": sys.executable,
+                "kernel_id": _kernel_id(),
+                "pythonpath": _python_path(),
+            }
+        )
+        if not self._welcome.wait(HELLO_TIMEOUT):
+            self.close()
+            raise BridgeConnectionError(
+                f"the executorlab bridge at {info['client_endpoint']} did not answer within {HELLO_TIMEOUT:.0f} s"
+            )
+
+    # ---- used by executors (any thread)
+
+    def _stamp(self):
+        if not self.connection_file:
+            return None
+        try:
+            st = os.stat(self.connection_file)
+        except OSError:
+            return None
+        return (st.st_ino, st.st_mtime_ns)
+
+    def is_current(self) -> bool:
+        """Whether the bridge this connection talks to still runs; a stat() when nothing changed."""
+        if self.stale:
+            return False
+        if self.connection_file and self._stamp() == self._file_stamp:
+            return True
+        if not bridge_process.pid_alive(int(self.info["pid"])):
+            return False
+        if not self.connection_file:
+            return True
+        current = bridge_process.read_connection_file(self.connection_file)
+        return current is not None and current["instance_id"] == self.instance_id
+
+    def send(self, message: dict, blobs=()) -> None:
+        if self._closed:
+            raise BridgeConnectionError("the connection to the executorlab bridge is closed")
+        self._outbox.put([encode(message), *blobs])
+        with self._wake_lock:
+            self._wake_out.send(b"")
+
+    def request(self, message: dict, timeout: float = 60.0) -> None:
+        """Send a message that the bridge answers with a reply; raise ValueError if it refused."""
+        request_id = f"r{next(self._request_ids)}"
+        done = threading.Event()
+        self._waiting[request_id] = [done, None]
+        self.send({**message, "request_id": request_id})
+        if not done.wait(timeout):
+            self._waiting.pop(request_id, None)
+            raise BridgeConnectionError(f"the executorlab bridge did not answer {message['type']} within {timeout:.0f} s")
+        reply = self._waiting.pop(request_id)[1]
+        if reply.get("lost"):
+            raise BridgeConnectionError(reply["error"])
+        if not reply["ok"]:
+            raise ValueError(reply["error"])
+
+    def submit(self, message: dict, blobs: list, future: Future) -> None:
+        self._futures[message["task_id"]] = future
+        future.add_done_callback(self._cancel_on_bridge(message["task_id"]))
+        self.send(message, blobs)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        with self._wake_lock:
+            self._wake_out.send(b"")
+        self._thread.join(timeout=5)
+
+    # ---- I/O thread
+
+    def _cancel_on_bridge(self, task_id):
+        def callback(future: Future):
+            if future.cancelled() and not self._closed and not self.stale:
+                self.send({"type": "cancel", "task_id": task_id})
+
+        return callback
+
+    def _run(self) -> None:
+        dealer = self._context.socket(zmq.DEALER)
+        dealer.setsockopt(zmq.ROUTING_ID, self.client_id.encode())
+        dealer.setsockopt(zmq.LINGER, 1000)
+        dealer.curve_serverkey = self.info["server_public_key"].encode("ascii")
+        dealer.curve_publickey = self.info["client_public_key"].encode("ascii")
+        dealer.curve_secretkey = self.info["client_secret_key"].encode("ascii")
+        dealer.connect(self.info["client_endpoint"])
+        poller = zmq.Poller()
+        poller.register(dealer, zmq.POLLIN)
+        poller.register(self._wake_in, zmq.POLLIN)
+        try:
+            while not self._closed:
+                events = dict(poller.poll(LIVENESS_INTERVAL_MS))
+                if self._wake_in in events:
+                    while self._wake_in.poll(0):
+                        self._wake_in.recv()
+                while True:
+                    try:
+                        frames = self._outbox.get_nowait()
+                    except queue.Empty:
+                        break
+                    dealer.send_multipart(frames)
+                if dealer in events:
+                    while dealer.poll(0):
+                        self._dispatch(dealer.recv_multipart())
+                if not events and (self._futures or self._waiting) and not self.is_current():
+                    self._lose_bridge("the executorlab bridge stopped or was restarted while this task was pending")
+        finally:
+            dealer.close(linger=1000 if not self.stale else 0)
+            self._wake_in.close()
+            self._wake_out.close()
+            self._context.term()
+
+    def _lose_bridge(self, why: str) -> None:
+        self.stale = True
+        self._closed = True
+        for task_id, future in list(self._futures.items()):
+            if not future.done():
+                future.set_exception(BridgeConnectionError(f"{why}; task {task_id} was lost, submit it again"))
+        self._futures.clear()
+        for entry in self._waiting.values():
+            entry[1] = {"ok": False, "error": why, "lost": True}
+            entry[0].set()
+
+    def _dispatch(self, frames: list) -> None:
+        try:
+            message = decode(frames[0])
+        except ValueError as error:
+            print(f"executorlab: ignored a malformed message from the bridge: {error}", file=sys.stderr)
+            return
+        kind = message.get("type")
+        if kind == "welcome":
+            self._welcome.set()
+        elif kind == "reply":
+            entry = self._waiting.get(message["request_id"])
+            if entry is not None:
+                entry[1] = message
+                entry[0].set()
+        elif kind == "task_state":
+            future = self._futures.get(message["task_id"])
+            if future is None:
+                return
+            if message["state"] == "running" and not future.done():
+                future.set_running_or_notify_cancel()
+            elif message["state"] == "cancelled":
+                self._futures.pop(message["task_id"], None)
+                future.cancel()
+        elif kind == "result":
+            future = self._futures.pop(message["task_id"], None)
+            if future is None or future.done():
+                return
+            if message["ok"]:
+                try:
+                    value = cloudpickle.loads(frames[1])
+                except Exception as error:
+                    future.set_exception(error)
+                else:
+                    future.set_result(value)
+            else:
+                future.set_exception(remote_exception(message, frames[1:]))
+        elif kind == "stream":
+            stream = sys.stdout if message["name"] == "stdout" else sys.stderr
+            stream.write(message["text"])
+            stream.flush()
+        elif kind == "error":
+            print(f"executorlab bridge: {message['message']}", file=sys.stderr)
+
+
+_client = None
+_client_lock = threading.Lock()
+
+
+def get_client() -> BridgeClient:
+    """The process-wide connection, reconnecting when the bridge it knew is gone."""
+    global _client
+    with _client_lock:
+        if _client is not None and _client.is_current():
+            return _client
+        if _client is not None:
+            _client._lose_bridge("the executorlab bridge stopped or was restarted")
+        info = bridge_process.locate_bridge()
+        _client = BridgeClient(info, os.environ.get(bridge_process.CONNECTION_FILE_ENV))
+        return _client

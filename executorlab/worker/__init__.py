@@ -1,0 +1,1 @@
+"""Worker processes: connect to the bridge, run cloudpickled functions, send results back."""

@@ -1,0 +1,159 @@
+"""The worker's main loop: ``python -m executorlab.worker --bridge-file F --worker-id W``.
+
+Rank 0 talks to the bridge; under ``mpiexec`` every rank runs the function and rank 0 returns the list
+of all ranks' results, as executorlib does.
+"""
+
+import argparse
+import contextlib
+import json
+import os
+import socket
+import sys
+import threading
+import time
+import traceback
+
+import cloudpickle
+import zmq
+
+from executorlab.protocol import decode, encode
+from executorlab.worker.output import StreamForwarder
+
+
+def _mpi_world():
+    """mpi4py's COMM_WORLD when started by an MPI launcher with more than one rank, else None."""
+    size_vars = ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", "SLURM_NTASKS")
+    if not any(int(os.environ.get(v, "1") or 1) > 1 for v in size_vars):
+        return None
+    from mpi4py import MPI
+
+    # Functions and results travel between ranks the way they travel to the bridge: by cloudpickle.
+    MPI.pickle.__init__(cloudpickle.dumps, cloudpickle.loads)
+    return MPI.COMM_WORLD if MPI.COMM_WORLD.Get_size() > 1 else None
+
+
+def _call(fn, args, kwargs):
+    """(True, value) or (False, (exception, traceback text))."""
+    try:
+        return True, fn(*args, **kwargs)
+    except BaseException as error:  # the function's own failure is a result to report, whatever it is
+        return False, (error, traceback.format_exc())
+
+
+class Worker:
+    def __init__(self, credentials: dict, worker_id: str):
+        self.worker_id = worker_id
+        self.context = zmq.Context()
+        self.socket = self.context.socket(zmq.DEALER)
+        self.socket.setsockopt(zmq.LINGER, 5000)
+        self.socket.curve_serverkey = credentials["server_public_key"].encode("ascii")
+        self.socket.curve_publickey = credentials["public_key"].encode("ascii")
+        self.socket.curve_secretkey = credentials["secret_key"].encode("ascii")
+        self.socket.connect(credentials["worker_endpoint"])
+        self.send_lock = threading.Lock()
+
+    def send(self, message: dict, *blobs: bytes) -> None:
+        with self.send_lock:
+            self.socket.send_multipart([encode(message), *blobs])
+
+    def close(self) -> None:
+        self.socket.close()
+        self.context.term()
+
+
+def _failure(task_id: str, runtime: float, error: BaseException, tb: str):
+    header = {
+        "type": "result",
+        "task_id": task_id,
+        "ok": False,
+        "runtime": runtime,
+        "error_type": type(error).__name__,
+        "error_message": str(error)[:100_000],
+        "traceback": tb[-1_000_000:],
+    }
+    try:
+        return header, [cloudpickle.dumps(error)]
+    except Exception:  # an exception that cannot be pickled still reaches the caller as text
+        return header, []
+
+
+def _load_and_call(blobs: list):
+    try:
+        fn, args, kwargs = (cloudpickle.loads(b) for b in blobs)
+    except BaseException as error:
+        return False, (error, traceback.format_exc())
+    return _call(fn, args, kwargs)
+
+
+def run_task(worker, comm, task_id: str, blobs: list) -> None:
+    started = time.perf_counter()
+    forward = lambda name, text: worker.send({"type": "stream", "task_id": task_id, "name": name, "text": text})
+    out, err = StreamForwarder("stdout", forward), StreamForwarder("stderr", forward)
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        if comm is None:
+            ok, value = _load_and_call(blobs)
+        else:
+            outcomes = comm.gather(_load_and_call(comm.bcast(blobs, root=0)), root=0)
+            failed = [outcome for outcome in outcomes if not outcome[0]]
+            ok, value = failed[0] if failed else (True, [outcome[1] for outcome in outcomes])
+        out.flush()
+        err.flush()
+    runtime = time.perf_counter() - started
+    if ok:
+        try:
+            blob = cloudpickle.dumps(value)
+        except Exception as error:
+            header, extra = _failure(task_id, runtime, error, f"the result could not be pickled:\n{traceback.format_exc()}")
+            worker.send(header, *extra)
+            return
+        worker.send({"type": "result", "task_id": task_id, "ok": True, "runtime": runtime}, blob)
+    else:
+        header, extra = _failure(task_id, runtime, *value)
+        worker.send(header, *extra)
+
+
+def follower_loop(comm) -> None:
+    """Ranks > 0: take each task's blobs from rank 0, run it, give the outcome back; None ends."""
+    while True:
+        blobs = comm.bcast(None, root=0)
+        if blobs is None:
+            return
+        comm.gather(_load_and_call(blobs), root=0)
+
+
+def main(argv) -> int:
+    parser = argparse.ArgumentParser(prog="python -m executorlab.worker")
+    parser.add_argument("--bridge-file", required=True, help="worker credentials written by the bridge (mode 0600)")
+    parser.add_argument("--worker-id", required=True)
+    options = parser.parse_args(argv)
+    sys.path.insert(0, os.getcwd())
+    comm = _mpi_world()
+    if comm is not None and comm.Get_rank() > 0:
+        follower_loop(comm)
+        return 0
+    with open(options.bridge_file, encoding="utf-8") as f:
+        credentials = json.load(f)
+    worker = Worker(credentials, options.worker_id)
+    try:
+        worker.send(
+            {
+                "type": "hello",
+                "worker_id": options.worker_id,
+                "ranks": comm.Get_size() if comm is not None else 1,
+                "host": socket.gethostname(),
+                "pid": os.getpid(),
+            }
+        )
+        while True:
+            frames = worker.socket.recv_multipart()
+            message = decode(frames[0])
+            if message["type"] == "shutdown":
+                break
+            if message["type"] == "task":
+                run_task(worker, comm, message["task_id"], frames[1:])
+    finally:
+        if comm is not None:
+            comm.bcast(None, root=0)
+        worker.close()
+    return 0

@@ -1,0 +1,275 @@
+// Composes the bridge: keys, the two ROUTER endpoints, the scheduler, the HTTP API, the event hub.
+import { randomBytes, randomUUID } from 'node:crypto';
+import * as zmq from 'zeromq';
+import { LocalBackend } from './backends/local.js';
+import type { TaskOutcome } from './backends/backend.js';
+import {
+  writePrivateJson,
+  removeQuietly,
+  type ConnectionInfo,
+  type WorkerCredentials
+} from './connection-file.js';
+import { EventHub } from './events/hub.js';
+import { ApiServer } from './http/server.js';
+import {
+  decodeClientHeader,
+  encodeHeader,
+  ProtocolError,
+  resourceDictProblem,
+  SUBMIT_BLOBS,
+  type BridgeToClient,
+  type ClientMessage
+} from './protocol/messages.js';
+import { RequestError, Scheduler } from './scheduler/scheduler.js';
+import type { Task } from './scheduler/task.js';
+import { RouterEndpoint } from './transport/endpoint.js';
+import { ZapAuthenticator } from './transport/zap.js';
+import { WorkerHub } from './workers/hub.js';
+
+export const BRIDGE_VERSION = '0.1.0';
+
+export interface BridgeOptions {
+  connectionFile: string;
+  /** Interface the ZeroMQ endpoints bind: 127.0.0.1 on a workstation, 0.0.0.0 for other nodes. */
+  zmqHost: string;
+  httpHost: string;
+  httpPort: number;
+  maxMessageBytes: number;
+  log: (line: string) => void;
+}
+
+interface Client {
+  peer: Buffer;
+  clientId: string;
+  python: string;
+  pythonpath: string[];
+}
+
+export class Bridge {
+  readonly instanceId = randomUUID();
+  readonly started = Date.now();
+  readonly scheduler = new Scheduler();
+  private readonly zap = new ZapAuthenticator();
+  private readonly workers: WorkerHub;
+  private readonly events = new EventHub(() => this.scheduler.views());
+  private readonly clients = new Map<string, Client>();
+  private readonly token = randomBytes(24).toString('hex');
+  private readonly api: ApiServer;
+  private clientEndpoint!: RouterEndpoint;
+  private workerEndpoint!: RouterEndpoint;
+  private readonly workerFile: string;
+
+  constructor(private readonly options: BridgeOptions) {
+    this.workers = new WorkerHub(options.log);
+    this.workerFile = options.connectionFile.replace(/\.json$/, '') + '-worker.json';
+    this.api = new ApiServer(
+      this.token,
+      {
+        status: () => ({ version: BRIDGE_VERSION, pid: process.pid, started: this.started, instance_id: this.instanceId }),
+        tasks: () => ({ tasks: this.scheduler.views() })
+      },
+      this.events
+    );
+    this.scheduler.on('task', task => {
+      this.events.taskChanged(this.scheduler.view(task));
+      if (task.state === 'running') this.toClient(task.clientId, { v: 1, type: 'task_state', task_id: task.id, state: 'running' });
+    });
+    this.scheduler.on('stream', (task, name, text) =>
+      this.toClient(task.clientId, { v: 1, type: 'stream', task_id: task.id, name, text })
+    );
+    this.scheduler.on('finished', (task, outcome) => this.reportResult(task, outcome));
+  }
+
+  async start(): Promise<ConnectionInfo> {
+    const clientKeys = zmq.curveKeyPair();
+    const workerKeys = zmq.curveKeyPair();
+    const serverKeys = zmq.curveKeyPair();
+    await this.zap.start();
+    this.zap.allow(clientKeys.publicKey);
+    this.zap.allow(workerKeys.publicKey);
+    const endpointOptions = {
+      host: this.options.zmqHost,
+      secretKey: serverKeys.secretKey,
+      publicKey: serverKeys.publicKey,
+      maxMessageBytes: this.options.maxMessageBytes
+    };
+    this.clientEndpoint = new RouterEndpoint('clients', endpointOptions, this.onClient, this.options.log);
+    this.workerEndpoint = new RouterEndpoint('workers', endpointOptions, this.workers.handle, this.options.log);
+    this.workers.attach(this.workerEndpoint);
+    const clientAddress = await this.clientEndpoint.bind();
+    const workerAddress = await this.workerEndpoint.bind();
+    const httpUrl = await this.api.listen(this.options.httpHost, this.options.httpPort);
+
+    const worker: WorkerCredentials = {
+      version: 1,
+      instance_id: this.instanceId,
+      worker_endpoint: workerAddress,
+      server_public_key: serverKeys.publicKey,
+      public_key: workerKeys.publicKey,
+      secret_key: workerKeys.secretKey
+    };
+    await writePrivateJson(this.workerFile, worker);
+    const info: ConnectionInfo = {
+      version: 1,
+      instance_id: this.instanceId,
+      pid: process.pid,
+      started: this.started,
+      client_endpoint: clientAddress,
+      server_public_key: serverKeys.publicKey,
+      client_public_key: clientKeys.publicKey,
+      client_secret_key: clientKeys.secretKey,
+      http_url: httpUrl,
+      token: this.token
+    };
+    // Written last: its presence means the bridge is ready.
+    await writePrivateJson(this.options.connectionFile, info);
+    return info;
+  }
+
+  async stop(): Promise<void> {
+    await removeQuietly(this.options.connectionFile);
+    await removeQuietly(this.workerFile);
+    await this.scheduler.close();
+    this.events.close();
+    await this.api.close();
+    this.clientEndpoint?.close();
+    this.workerEndpoint?.close();
+    this.zap.close();
+  }
+
+  private onClient = async (peer: Buffer, frames: Buffer[]): Promise<void> => {
+    let message: ClientMessage;
+    try {
+      message = decodeClientHeader(frames[0]);
+    } catch (error) {
+      if (!(error instanceof ProtocolError)) throw error;
+      this.options.log(`client ${peer.toString('hex')}: ${error.message}`);
+      await this.refuse(peer, error.message, error.taskId, error.requestId);
+      return;
+    }
+    if (message.type === 'hello') {
+      this.clients.set(peer.toString('hex'), {
+        peer,
+        clientId: message.client_id,
+        python: message.python,
+        pythonpath: message.pythonpath
+      });
+      await this.send(peer, { v: 1, type: 'welcome', instance_id: this.instanceId, bridge_version: BRIDGE_VERSION });
+      return;
+    }
+    const taskId = 'task_id' in message ? message.task_id : undefined;
+    const requestId = 'request_id' in message ? message.request_id : undefined;
+    const client = this.clients.get(peer.toString('hex'));
+    if (!client) {
+      await this.refuse(peer, `say hello before ${message.type}`, taskId, requestId);
+      return;
+    }
+    try {
+      await this.handle(client, message, frames.slice(1));
+    } catch (error) {
+      if (!(error instanceof RequestError)) throw error;
+      await this.refuse(peer, error.message, taskId, requestId);
+    }
+  };
+
+  /** Answer a refused message where its sender waits: the request, the task's future, or a log. */
+  private refuse(peer: Buffer, message: string, taskId?: string, requestId?: string): Promise<void> {
+    if (requestId) return this.send(peer, { v: 1, type: 'reply', request_id: requestId, ok: false, error: message });
+    if (taskId) {
+      return this.send(peer, {
+        v: 1,
+        type: 'result',
+        task_id: taskId,
+        ok: false,
+        runtime: 0,
+        error_type: 'ValueError',
+        error_message: message,
+        traceback: ''
+      });
+    }
+    return this.send(peer, { v: 1, type: 'error', message });
+  }
+
+  private async handle(client: Client, message: Exclude<ClientMessage, { type: 'hello' }>, blobs: Buffer[]): Promise<void> {
+    switch (message.type) {
+      case 'create_executor': {
+        this.scheduler.createExecutor({
+          id: message.executor_id,
+          name: message.name,
+          clientId: client.clientId,
+          options: message.options,
+          backend: new LocalBackend(this.workers, {
+            python: client.python,
+            pythonpath: client.pythonpath,
+            bridgeFile: this.workerFile,
+            openmpiOversubscribe: message.options.openmpi_oversubscribe
+          })
+        });
+        await this.send(client.peer, { v: 1, type: 'reply', request_id: message.request_id, ok: true });
+        return;
+      }
+      case 'submit': {
+        if (blobs.length !== SUBMIT_BLOBS) {
+          throw new RequestError(`submit carries ${blobs.length} blobs; it needs exactly ${SUBMIT_BLOBS} (function, args, kwargs)`);
+        }
+        this.scheduler.submit({
+          taskId: message.task_id,
+          executorId: message.executor_id,
+          clientId: client.clientId,
+          fnName: message.fn_name,
+          resourceDict: message.resource_dict,
+          blobs
+        });
+        return;
+      }
+      case 'cancel':
+        this.scheduler.cancel(message.task_id);
+        return;
+      case 'validate_resources': {
+        const problem = resourceDictProblem(message.resource_dict);
+        await this.send(
+          client.peer,
+          problem === null
+            ? { v: 1, type: 'reply', request_id: message.request_id, ok: true }
+            : { v: 1, type: 'reply', request_id: message.request_id, ok: false, error: problem }
+        );
+        return;
+      }
+      case 'shutdown_executor': {
+        // Waiting must not hold up the receive loop: other clients keep being served meanwhile.
+        const done = this.scheduler.shutdownExecutor(message.executor_id, message.wait, message.cancel_futures);
+        void done.then(
+          () => this.send(client.peer, { v: 1, type: 'reply', request_id: message.request_id, ok: true }),
+          (error: Error) => this.send(client.peer, { v: 1, type: 'reply', request_id: message.request_id, ok: false, error: error.message })
+        );
+        return;
+      }
+    }
+  }
+
+  private reportResult(task: Task, outcome: TaskOutcome | null): void {
+    if (!outcome) {
+      this.toClient(task.clientId, { v: 1, type: 'task_state', task_id: task.id, state: 'cancelled' });
+      return;
+    }
+    if (outcome.ok) {
+      this.toClient(task.clientId, { v: 1, type: 'result', task_id: task.id, ok: true, runtime: outcome.runtime }, outcome.result);
+    } else {
+      this.toClient(
+        task.clientId,
+        { v: 1, type: 'result', task_id: task.id, ok: false, runtime: outcome.runtime, ...outcome.failure },
+        ...(outcome.exception ? [outcome.exception] : [])
+      );
+    }
+  }
+
+  private toClient(clientId: string, message: BridgeToClient, ...blobs: Buffer[]): void {
+    for (const client of this.clients.values()) {
+      if (client.clientId === clientId) void this.send(client.peer, message, ...blobs);
+    }
+  }
+
+  private send(peer: Buffer, message: BridgeToClient, ...blobs: Buffer[]): Promise<void> {
+    return this.clientEndpoint.send(peer, [encodeHeader(message), ...blobs]);
+  }
+}

@@ -1,0 +1,44 @@
+// Pushes task changes to the panel's WebSockets: a snapshot on connect, then only what changed,
+// coalesced so a view gets at most one message per interval however busy the scheduler is.
+import type { WebSocket } from 'ws';
+import type { TaskView } from '../scheduler/task.js';
+
+export class EventHub {
+  private readonly sockets = new Set<WebSocket>();
+  private readonly pending = new Map<string, TaskView>();
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly snapshot: () => TaskView[],
+    private readonly intervalMs = 100
+  ) {}
+
+  add(socket: WebSocket): void {
+    this.sockets.add(socket);
+    socket.on('close', () => this.sockets.delete(socket));
+    socket.on('error', () => this.sockets.delete(socket));
+    socket.send(JSON.stringify({ type: 'snapshot', tasks: this.snapshot() }));
+  }
+
+  taskChanged(view: TaskView): void {
+    this.pending.set(view.id, view);
+    this.timer ??= setTimeout(() => this.flush(), this.intervalMs);
+  }
+
+  get subscribers(): number {
+    return this.sockets.size;
+  }
+
+  close(): void {
+    if (this.timer) clearTimeout(this.timer);
+    for (const socket of this.sockets) socket.close(1001, 'bridge stopping');
+  }
+
+  private flush(): void {
+    this.timer = null;
+    if (this.pending.size === 0) return;
+    const message = JSON.stringify({ type: 'tasks', tasks: [...this.pending.values()] });
+    this.pending.clear();
+    for (const socket of this.sockets) socket.send(message);
+  }
+}

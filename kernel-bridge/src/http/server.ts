@@ -1,0 +1,81 @@
+// The bridge's HTTP + WebSocket API for the Jupyter server extension: 127.0.0.1 only, every request
+// carries the token from the connection file.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { timingSafeEqual } from 'node:crypto';
+import { WebSocketServer } from 'ws';
+import type { EventHub } from '../events/hub.js';
+
+export interface ApiRoutes {
+  status(): unknown;
+  tasks(): unknown;
+}
+
+function tokenOf(req: IncomingMessage, url: URL): string {
+  const auth = req.headers.authorization ?? '';
+  const match = /^token\s+(\S+)$/i.exec(auth);
+  return match ? match[1] : (url.searchParams.get('token') ?? '');
+}
+
+function sameToken(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+export class ApiServer {
+  private readonly server = createServer((req, res) => this.request(req, res));
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+  url = '';
+
+  constructor(
+    private readonly token: string,
+    private readonly routes: ApiRoutes,
+    private readonly events: EventHub
+  ) {
+    this.server.on('upgrade', (req, socket, head) => {
+      const url = new URL(req.url ?? '/', 'http://bridge');
+      if (!sameToken(tokenOf(req, url), this.token) || url.pathname !== '/api/events') {
+        socket.end('HTTP/1.1 403 Forbidden\r\n\r\n');
+        return;
+      }
+      this.wss.handleUpgrade(req, socket, head, ws => this.events.add(ws));
+    });
+  }
+
+  listen(host: string, port: number): Promise<string> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        const address = this.server.address();
+        if (!address || typeof address === 'string') return reject(new Error('no TCP address'));
+        this.url = `http://${host}:${address.port}`;
+        resolve(this.url);
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    for (const client of this.wss.clients) client.terminate();
+    return new Promise(resolve => this.server.close(() => resolve()));
+  }
+
+  private request(req: IncomingMessage, res: ServerResponse): void {
+    const url = new URL(req.url ?? '/', 'http://bridge');
+    if (!sameToken(tokenOf(req, url), this.token)) return json(res, 403, { error: 'missing or wrong token' });
+    if (req.method !== 'GET') return json(res, 405, { error: `${req.method} is not allowed; use GET` });
+    switch (url.pathname) {
+      case '/api/status':
+        return json(res, 200, this.routes.status());
+      case '/api/tasks':
+        return json(res, 200, this.routes.tasks());
+      default:
+        return json(res, 404, { error: `no such endpoint ${url.pathname}; try /api/status, /api/tasks, /api/events` });
+    }
+  }
+}

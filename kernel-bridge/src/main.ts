@@ -1,0 +1,88 @@
+// Command line: node bridge.js --connection-file PATH [--zmq-host H] [--http-port N] [--exit-with-parent PID]
+import { parseArgs } from 'node:util';
+import { Bridge } from './bridge.js';
+
+const USAGE = `usage: executorlab-bridge --connection-file PATH [--zmq-host 127.0.0.1] [--http-host 127.0.0.1]
+       [--http-port 0] [--max-message-mb 2048] [--exit-with-parent PID]`;
+
+function fail(message: string): never {
+  process.stderr.write(`executorlab-bridge: ${message}\n${USAGE}\n`);
+  process.exit(2);
+}
+
+function intOption(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) fail(`--${name} must be a non-negative integer, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+function log(line: string): void {
+  process.stderr.write(`[executorlab-bridge ${new Date().toISOString()}] ${line}\n`);
+}
+
+async function main(): Promise<void> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        'connection-file': { type: 'string' },
+        'zmq-host': { type: 'string', default: '127.0.0.1' },
+        'http-host': { type: 'string', default: '127.0.0.1' },
+        'http-port': { type: 'string' },
+        'max-message-mb': { type: 'string' },
+        'exit-with-parent': { type: 'string' }
+      },
+      strict: true
+    }));
+  } catch (error) {
+    fail((error as Error).message);
+  }
+  const connectionFile = values['connection-file'] ?? fail('--connection-file is required');
+  if (!connectionFile.endsWith('.json')) fail('--connection-file must end in .json');
+  const bridge = new Bridge({
+    connectionFile,
+    zmqHost: values['zmq-host']!,
+    httpHost: values['http-host']!,
+    httpPort: intOption('http-port', values['http-port'], 0),
+    maxMessageBytes: intOption('max-message-mb', values['max-message-mb'], 2048) * 1024 * 1024,
+    log
+  });
+
+  let stopping = false;
+  const stop = async (why: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    log(`stopping: ${why}`);
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    await bridge.stop();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('uncaughtException', error => log(`uncaught: ${error.stack ?? error}`));
+  process.on('unhandledRejection', error => log(`unhandled rejection: ${(error as Error)?.stack ?? error}`));
+
+  const parent = values['exit-with-parent'];
+  if (parent !== undefined) {
+    const pid = intOption('exit-with-parent', parent, 0);
+    // A private bridge must not outlive the script that started it.
+    setInterval(() => {
+      try {
+        process.kill(pid, 0);
+      } catch {
+        void stop(`parent process ${pid} is gone`);
+      }
+    }, 1000).unref();
+  }
+
+  const info = await bridge.start();
+  log(`ready: clients ${info.client_endpoint}, http ${info.http_url}, pid ${process.pid}`);
+  process.stdout.write(`EXECUTORLAB_BRIDGE_READY ${connectionFile}\n`);
+}
+
+main().catch(error => {
+  log(`failed to start: ${(error as Error).stack ?? error}`);
+  process.exit(1);
+});

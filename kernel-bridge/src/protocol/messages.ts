@@ -1,0 +1,209 @@
+// Every message that crosses a ZeroMQ socket, defined once. Frame 0 is the JSON header described here,
+// frames 1..n are opaque cloudpickle blobs the bridge never unpickles.
+import { z } from 'zod';
+
+export const PROTOCOL_VERSION = 1;
+
+const id = z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits and _ . : - only');
+const count = z.number().int().min(1).max(1_000_000);
+
+/** The resource_dict keys executorlib accepts, with their types; unknown keys are refused. */
+export const ResourceDict = z
+  .object({
+    cores: count.optional(),
+    threads_per_core: count.optional(),
+    gpus_per_core: z.number().int().min(0).max(1024).optional(),
+    cwd: z.string().max(4096).nullable().optional(),
+    cache_key: z.string().max(1024).optional(),
+    cache_directory: z.string().max(4096).optional(),
+    num_nodes: count.optional(),
+    exclusive: z.boolean().optional(),
+    error_log_file: z.string().max(4096).optional(),
+    run_time_max: z.number().int().min(1).optional(),
+    priority: z.number().int().min(0).max(31).optional(),
+    slurm_cmd_args: z.array(z.string().max(4096)).max(256).optional(),
+    submission_template: z.string().max(1_000_000).optional()
+  })
+  .strict();
+export type ResourceDict = z.infer<typeof ResourceDict>;
+
+export const ExecutorOptions = z
+  .object({
+    max_workers: count.nullable().default(null),
+    max_cores: count.nullable().default(null),
+    resource_dict: ResourceDict.default({}),
+    block_allocation: z.boolean().default(false),
+    openmpi_oversubscribe: z.boolean().default(false)
+  })
+  .strict();
+export type ExecutorOptions = z.infer<typeof ExecutorOptions>;
+
+const header = <T extends string, S extends z.ZodRawShape>(type: T, shape: S) =>
+  z.object({ v: z.literal(PROTOCOL_VERSION), type: z.literal(type), ...shape }).strict();
+
+// ---- kernel (client) -> bridge
+export const ClientHello = header('hello', {
+  client_id: id,
+  pid: z.number().int().min(0),
+  python: z.string().max(4096),
+  kernel_id: z.string().max(128).nullable(),
+  /** Folders the kernel imports from (its cwd, executorlab's parent): workers get them on PYTHONPATH. */
+  pythonpath: z.array(z.string().max(4096)).max(64)
+});
+export const CreateExecutor = header('create_executor', {
+  request_id: id,
+  executor_id: id,
+  name: z.string().max(256),
+  backend: z.enum(['local']),
+  options: ExecutorOptions
+});
+export const Submit = header('submit', {
+  task_id: id,
+  executor_id: id,
+  fn_name: z.string().max(256),
+  resource_dict: ResourceDict
+});
+export const Cancel = header('cancel', { task_id: id });
+/** Checked once per distinct dict by the client, so a bad one fails at the submit() that passed it. */
+export const ValidateResources = header('validate_resources', { request_id: id, resource_dict: z.unknown() });
+export const ShutdownExecutor = header('shutdown_executor', {
+  request_id: id,
+  executor_id: id,
+  wait: z.boolean(),
+  cancel_futures: z.boolean()
+});
+export const ClientMessage = z.discriminatedUnion('type', [
+  ClientHello,
+  CreateExecutor,
+  Submit,
+  Cancel,
+  ValidateResources,
+  ShutdownExecutor
+]);
+export type ClientMessage = z.infer<typeof ClientMessage>;
+
+/** Blobs a submit carries: function, args, kwargs. */
+export const SUBMIT_BLOBS = 3;
+
+// ---- worker -> bridge
+export const WorkerHello = header('hello', {
+  worker_id: id,
+  ranks: count,
+  host: z.string().max(256),
+  pid: z.number().int().min(0)
+});
+const failure = {
+  error_type: z.string().max(256),
+  error_message: z.string().max(100_000),
+  traceback: z.string().max(1_000_000)
+};
+export const WorkerResult = z.discriminatedUnion('ok', [
+  header('result', { task_id: id, ok: z.literal(true), runtime: z.number().min(0) }),
+  header('result', { task_id: id, ok: z.literal(false), runtime: z.number().min(0), ...failure })
+]);
+export const WorkerStream = header('stream', {
+  task_id: id,
+  name: z.enum(['stdout', 'stderr']),
+  text: z.string().max(1_000_000)
+});
+const workerSchemas = { hello: WorkerHello, result: WorkerResult, stream: WorkerStream } as const;
+export type WorkerMessage =
+  | z.infer<typeof WorkerHello>
+  | z.infer<typeof WorkerResult>
+  | z.infer<typeof WorkerStream>;
+
+// ---- bridge -> anyone
+export type TaskState = 'waiting' | 'queued' | 'running' | 'done' | 'error' | 'cancelled';
+export type Failure = { error_type: string; error_message: string; traceback: string };
+
+export type BridgeToClient =
+  | { v: 1; type: 'welcome'; instance_id: string; bridge_version: string }
+  | { v: 1; type: 'reply'; request_id: string; ok: true }
+  | { v: 1; type: 'reply'; request_id: string; ok: false; error: string }
+  | { v: 1; type: 'task_state'; task_id: string; state: TaskState }
+  | ({ v: 1; type: 'result'; task_id: string; runtime: number } & ({ ok: true } | ({ ok: false } & Failure)))
+  | { v: 1; type: 'stream'; task_id: string; name: 'stdout' | 'stderr'; text: string }
+  | { v: 1; type: 'error'; message: string; task_id?: string };
+
+export type BridgeToWorker =
+  | { v: 1; type: 'task'; task_id: string; fn_name: string }
+  | { v: 1; type: 'shutdown' };
+
+export class ProtocolError extends Error {
+  constructor(
+    message: string,
+    /** Ids found in the refused header, so the answer reaches the call that is waiting for it. */
+    readonly taskId?: string,
+    readonly requestId?: string
+  ) {
+    super(message);
+    this.name = 'ProtocolError';
+  }
+}
+
+function parseJson(frame: Buffer | undefined, maxBytes: number): unknown {
+  if (!frame) throw new ProtocolError('empty message: frame 0 must be a JSON header');
+  if (frame.length > maxBytes) throw new ProtocolError(`header of ${frame.length} bytes exceeds ${maxBytes}`);
+  try {
+    return JSON.parse(frame.toString('utf8'));
+  } catch {
+    throw new ProtocolError('frame 0 is not valid JSON');
+  }
+}
+
+export const RESOURCE_KEYS = Object.keys(ResourceDict.shape);
+
+/** Why a resource_dict is refused, naming the allowed keys; null when it is fine. */
+export function resourceDictProblem(value: unknown): string | null {
+  const parsed = ResourceDict.safeParse(value);
+  if (parsed.success) return null;
+  return `invalid resource_dict: ${explain(parsed.error, 'resource_dict')}. Allowed keys: ${RESOURCE_KEYS.join(', ')}`;
+}
+
+function explain(error: z.ZodError, root = 'header'): string {
+  return error.issues
+    .map(i => `${i.path.length ? i.path.join('.') : root}: ${i.message}`)
+    .slice(0, 5)
+    .join('; ');
+}
+
+function stringField(raw: unknown, name: 'task_id' | 'request_id'): string | undefined {
+  const value = (raw as Record<string, unknown> | null)?.[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+function checkVersion(raw: unknown): void {
+  const v = (raw as { v?: unknown } | null)?.v;
+  if (v !== PROTOCOL_VERSION) {
+    throw new ProtocolError(`unsupported protocol version ${JSON.stringify(v)}; this bridge speaks v${PROTOCOL_VERSION}`);
+  }
+}
+
+const MAX_HEADER = 1 << 20;
+
+/** Validate a kernel's header; throws ProtocolError saying what was wrong. */
+export function decodeClientHeader(frame: Buffer | undefined): ClientMessage {
+  const raw = parseJson(frame, MAX_HEADER);
+  checkVersion(raw);
+  const parsed = ClientMessage.safeParse(raw);
+  if (!parsed.success) {
+    throw new ProtocolError(`invalid message: ${explain(parsed.error)}`, stringField(raw, 'task_id'), stringField(raw, 'request_id'));
+  }
+  return parsed.data;
+}
+
+/** Validate a worker's header; throws ProtocolError saying what was wrong. */
+export function decodeWorkerHeader(frame: Buffer | undefined): WorkerMessage {
+  const raw = parseJson(frame, MAX_HEADER);
+  checkVersion(raw);
+  const type = (raw as { type?: unknown }).type;
+  const schema = workerSchemas[type as keyof typeof workerSchemas];
+  if (!schema) throw new ProtocolError(`unknown message type ${JSON.stringify(type)}`);
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) throw new ProtocolError(`invalid ${String(type)}: ${explain(parsed.error)}`, stringField(raw, 'task_id'));
+  return parsed.data;
+}
+
+export function encodeHeader(message: BridgeToClient | BridgeToWorker): Buffer {
+  return Buffer.from(JSON.stringify(message), 'utf8');
+}

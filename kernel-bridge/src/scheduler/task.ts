@@ -1,0 +1,59 @@
+import type { Failure, ResourceDict, TaskState } from '../protocol/messages.js';
+
+/** Resources a task runs with once executor defaults are merged in. */
+export interface Resources {
+  cores: number;
+  threads_per_core: number;
+  gpus_per_core: number;
+  cwd: string | null;
+}
+
+export interface Task {
+  readonly id: string;
+  readonly executorId: string;
+  readonly clientId: string;
+  readonly fnName: string;
+  readonly resources: Resources;
+  /** cloudpickled function, args, kwargs: opaque to the bridge. */
+  readonly blobs: Buffer[];
+  state: TaskState;
+  submittedAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+  runtime: number | null;
+  failure: Failure | null;
+}
+
+/** What the panel sees of a task: plain JSON, no blobs. */
+export interface TaskView {
+  id: string;
+  executor_id: string;
+  executor_name: string;
+  fn_name: string;
+  state: TaskState;
+  submitted_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  runtime: number | null;
+  resources: { cores: number; threads_per_core: number; gpus_per_core: number };
+  error_type: string | null;
+  client_id: string;
+}
+
+export function mergeResources(executorDefaults: ResourceDict, perTask: ResourceDict): Resources {
+  const merged = { ...executorDefaults, ...perTask };
+  return {
+    cores: merged.cores ?? 1,
+    threads_per_core: merged.threads_per_core ?? 1,
+    gpus_per_core: merged.gpus_per_core ?? 0,
+    cwd: merged.cwd ?? null
+  };
+}
+
+export function isFinal(state: TaskState): boolean {
+  return state === 'done' || state === 'error' || state === 'cancelled';
+}
+
+export function coresOf(task: Task): number {
+  return task.resources.cores * task.resources.threads_per_core;
+}
