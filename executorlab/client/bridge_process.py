@@ -36,13 +36,18 @@ def bridge_command(connection_file: str, *extra: str) -> list:
 
 
 def pid_alive(pid: int) -> bool:
+    """Whether the process runs; a zombie (dead, not yet reaped by its parent) counts as gone."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except (OSError, IndexError):
+        return True  # no /proc (macOS): kill() said it exists
 
 
 def read_connection_file(path: str):

@@ -111,14 +111,10 @@ class BridgeClient:
         return (st.st_ino, st.st_mtime_ns)
 
     def is_current(self) -> bool:
-        """Whether the bridge this connection talks to still runs; a stat() when nothing changed."""
-        if self.stale:
+        """Whether the bridge this connection talks to still runs: two system calls when nothing changed."""
+        if self.stale or not bridge_process.pid_alive(int(self.info["pid"])):
             return False
-        if self.connection_file and self._stamp() == self._file_stamp:
-            return True
-        if not bridge_process.pid_alive(int(self.info["pid"])):
-            return False
-        if not self.connection_file:
+        if not self.connection_file or self._stamp() == self._file_stamp:
             return True
         current = bridge_process.read_connection_file(self.connection_file)
         return current is not None and current["instance_id"] == self.instance_id

@@ -1,0 +1,117 @@
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+BRIDGE = REPO / "executorlab" / "bridge" / "bridge.mjs"
+
+# OpenMPI refuses root without these; CI and this machine run as root.
+os.environ.setdefault("OMPI_ALLOW_RUN_AS_ROOT", "1")
+os.environ.setdefault("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
+
+
+def pytest_sessionstart(session):
+    if not BRIDGE.exists():
+        pytest.exit(f"{BRIDGE} is missing: run `npm run build` first (the README's test command does)", returncode=1)
+
+
+@pytest.fixture(autouse=True)
+def no_inherited_bridge(monkeypatch):
+    """Each test decides itself whether it talks to a server's bridge or starts a private one."""
+    monkeypatch.delenv("EXECUTORLAB_CONNECTION_FILE", raising=False)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class JupyterServer:
+    """A real jupyter_server with the executorlab server extension, on a free port with a token."""
+
+    def __init__(self, tmp_path: Path):
+        self.port = free_port()
+        self.token = secrets.token_hex(16)
+        self.runtime_dir = tmp_path / "runtime"
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+            "JUPYTER_RUNTIME_DIR": str(self.runtime_dir),
+            "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
+            "JUPYTER_NO_CONFIG": "1",
+        }
+        self.log = open(tmp_path / "server.log", "wb")
+        self.process = subprocess.Popen(
+            [
+                sys.executable, "-m", "jupyter_server", "--no-browser", "--allow-root",
+                f"--port={self.port}", f"--ServerApp.token={self.token}", f"--ServerApp.root_dir={tmp_path}",
+                "--ServerApp.jpserver_extensions={'executorlab': True}",
+            ],
+            env=env, stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        )
+        self.connection_file = self.runtime_dir / f"executorlab-bridge-{self.process.pid}.json"
+
+    def get(self, path: str, token: bool = True):
+        request = urllib.request.Request(f"{self.url}/{path}")
+        if token:
+            request.add_header("Authorization", f"token {self.token}")
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as error:
+            return error.code, None
+
+    def wait_until(self, predicate, timeout: float, what: str):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = predicate()
+            if value:
+                return value
+            if self.process.poll() is not None:
+                raise AssertionError(f"jupyter server exited with {self.process.returncode} while waiting for {what}")
+            time.sleep(0.1)
+        raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+    def bridge_status(self):
+        try:
+            code, body = self.get("executorlab/api/status")
+        except OSError:
+            return None
+        return body if code == 200 else None
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.log.close()
+
+
+@pytest.fixture
+def jupyter_server(tmp_path):
+    server = JupyterServer(tmp_path)
+    try:
+        server.wait_until(server.bridge_status, 60, "the bridge behind the server extension")
+        yield server
+    finally:
+        server.stop()
+
+
+def run_client(code: str, env: dict, timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run client code in a fresh Python process, as a kernel or a script would."""
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, "PYTHONPATH": str(REPO), **env},
+        capture_output=True, text=True, timeout=timeout,
+    )
