@@ -62,14 +62,24 @@ def read_connection_file(path: str):
     return info
 
 
-def wait_for_connection_file(path: str, timeout: float, process=None) -> dict:
+def _log_tail(path, lines: int = 15) -> str:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return "".join(f.readlines()[-lines:])
+    except (OSError, TypeError):
+        return ""
+
+
+def wait_for_connection_file(path: str, timeout: float, process=None, log_path=None) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         info = read_connection_file(path)
         if info is not None:
             return info
         if process is not None and process.poll() is not None:
-            raise BridgeConnectionError(f"the private executorlab bridge exited with code {process.returncode}")
+            raise BridgeConnectionError(
+                f"the private executorlab bridge exited with code {process.returncode}:\n{_log_tail(log_path)}"
+            )
         time.sleep(0.05)
     raise BridgeConnectionError(f"no running executorlab bridge announced itself in {path} within {timeout:.0f} s")
 
@@ -113,4 +123,4 @@ def locate_bridge(timeout: float = 30.0) -> dict:
         return wait_for_connection_file(path, timeout)
     if _private is None or _private.process.poll() is not None:
         _private = PrivateBridge()
-    return wait_for_connection_file(_private.connection_file, timeout, _private.process)
+    return wait_for_connection_file(_private.connection_file, timeout, _private.process, _private.log_path)
