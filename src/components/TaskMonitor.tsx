@@ -1,0 +1,64 @@
+import { TranslationBundle } from '@jupyterlab/translation';
+import * as React from 'react';
+
+import { ITaskFilter, visibleTasks } from '../tasks/filter';
+import { useNow, useSignalVersion } from '../tasks/hooks';
+import { ITaskMonitorModel } from '../tokens';
+import { ConnectionNotice } from './ConnectionNotice';
+import { TaskSummary } from './TaskSummary';
+import { TaskTable } from './TaskTable';
+
+export interface ITaskMonitorProps {
+  model: ITaskMonitorModel;
+  filter: ITaskFilter;
+  trans: TranslationBundle;
+}
+
+/**
+ * Tasks section of the Executors sidebar: connection state, counts, and the task list.
+ */
+export function TaskMonitor({
+  model,
+  filter,
+  trans
+}: ITaskMonitorProps): JSX.Element {
+  useSignalVersion(model.changed);
+  const tasks = model.tasks;
+  const connected = model.connectionStatus === 'connected';
+  const now = useNow(connected && tasks.some(t => t.state === 'running'));
+  const shown = visibleTasks(tasks, filter);
+
+  let body: JSX.Element;
+  if (shown.length > 0) {
+    body = <TaskTable tasks={shown} now={now} trans={trans} />;
+  } else if (connected) {
+    body = (
+      <div className="jp-executorlab-TaskMonitor-empty">
+        {tasks.length === 0
+          ? trans.__(
+              'No tasks yet. Futures submitted to an executorlab executor appear here.'
+            )
+          : trans.__('No unfinished tasks. Finished tasks are hidden in the settings.')}
+      </div>
+    );
+  } else {
+    body = <></>;
+  }
+
+  return (
+    <div className="jp-executorlab-TaskMonitor">
+      <ConnectionNotice
+        status={model.connectionStatus}
+        showsStaleTasks={!connected && shown.length > 0}
+        onRetry={() => model.reconnect()}
+        trans={trans}
+      />
+      <TaskSummary
+        tasks={tasks}
+        bridgeStatus={model.bridgeStatus}
+        trans={trans}
+      />
+      <div className="jp-executorlab-TaskMonitor-list">{body}</div>
+    </div>
+  );
+}

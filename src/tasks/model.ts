@@ -1,0 +1,90 @@
+import { ISignal, Signal } from '@lumino/signaling';
+
+import {
+  BridgeEvent,
+  ConnectionStatus,
+  IBridgeConnection,
+  IBridgeStatus,
+  ITaskMonitorModel,
+  ITaskView
+} from '../tokens';
+
+/**
+ * Task list kept in sync with the bridge's pushed events.
+ *
+ * A snapshot replaces everything (the bridge may have restarted and forgotten
+ * tasks); a `tasks` event upserts the changed records only.
+ */
+export class TaskMonitorModel implements ITaskMonitorModel {
+  constructor(connection: IBridgeConnection) {
+    this._connection = connection;
+    connection.eventReceived.connect(this._onEvent, this);
+    connection.statusChanged.connect(this._emitChanged, this);
+    connection.bridgeStatusChanged.connect(this._emitChanged, this);
+  }
+
+  get tasks(): readonly ITaskView[] {
+    if (this._sorted === null) {
+      this._sorted = [...this._tasks.values()].sort(newestFirst);
+    }
+    return this._sorted;
+  }
+
+  get connectionStatus(): ConnectionStatus {
+    return this._connection.status;
+  }
+
+  get bridgeStatus(): IBridgeStatus | null {
+    return this._connection.bridgeStatus;
+  }
+
+  get changed(): ISignal<ITaskMonitorModel, void> {
+    return this._changed;
+  }
+
+  get isDisposed(): boolean {
+    return this._isDisposed;
+  }
+
+  getTask(id: string): ITaskView | undefined {
+    return this._tasks.get(id);
+  }
+
+  reconnect(): void {
+    this._connection.reconnect();
+  }
+
+  dispose(): void {
+    if (this._isDisposed) {
+      return;
+    }
+    this._isDisposed = true;
+    Signal.disconnectReceiver(this);
+    Signal.clearData(this);
+  }
+
+  private _onEvent(_: IBridgeConnection, event: BridgeEvent): void {
+    if (event.type === 'snapshot') {
+      this._tasks.clear();
+    }
+    for (const task of event.tasks) {
+      this._tasks.set(task.id, task);
+    }
+    this._sorted = null;
+    this._changed.emit();
+  }
+
+  private _emitChanged(): void {
+    this._changed.emit();
+  }
+
+  private _connection: IBridgeConnection;
+  private _tasks = new Map<string, ITaskView>();
+  private _sorted: ITaskView[] | null = null;
+  private _isDisposed = false;
+  private _changed = new Signal<ITaskMonitorModel, void>(this);
+}
+
+function newestFirst(a: ITaskView, b: ITaskView): number {
+  return b.submitted_at - a.submitted_at || a.id.localeCompare(b.id);
+}

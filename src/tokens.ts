@@ -1,0 +1,142 @@
+import { Token } from '@lumino/coreutils';
+import { IDisposable } from '@lumino/disposable';
+import { ISignal } from '@lumino/signaling';
+
+/**
+ * Life cycle of a future, as the bridge reports it.
+ */
+export type TaskState =
+  | 'waiting'
+  | 'queued'
+  | 'running'
+  | 'done'
+  | 'error'
+  | 'cancelled';
+
+export const TASK_STATES: readonly TaskState[] = [
+  'waiting',
+  'queued',
+  'running',
+  'done',
+  'error',
+  'cancelled'
+];
+
+/**
+ * States after which a task never changes again.
+ */
+export const FINISHED_STATES: readonly TaskState[] = [
+  'done',
+  'error',
+  'cancelled'
+];
+
+/**
+ * Resources a task asked for (executorlib's `resource_dict`).
+ */
+export interface ITaskResources {
+  cores: number;
+  threads_per_core: number;
+  gpus_per_core: number;
+}
+
+/**
+ * One future as the bridge shows it to the frontend (`TaskView` in the bridge API).
+ */
+export interface ITaskView {
+  id: string;
+  executor_id: string;
+  executor_name: string;
+  fn_name: string;
+  state: TaskState;
+  /** Epoch milliseconds. */
+  submitted_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  /** Seconds, set once the task finished. */
+  runtime: number | null;
+  resources: ITaskResources;
+  error_type: string | null;
+  client_id: string;
+}
+
+/**
+ * `GET executorlab/api/status`.
+ */
+export interface IBridgeStatus {
+  version: string;
+  pid: number;
+  /** Epoch milliseconds. */
+  started: number;
+}
+
+/**
+ * `GET executorlab/api/tasks`.
+ */
+export interface ITaskListReply {
+  tasks: ITaskView[];
+}
+
+/**
+ * First message on every events socket: the complete task list.
+ */
+export interface ISnapshotEvent {
+  type: 'snapshot';
+  tasks: ITaskView[];
+}
+
+/**
+ * Tasks that changed since the previous message (batched by the bridge).
+ */
+export interface ITasksEvent {
+  type: 'tasks';
+  tasks: ITaskView[];
+}
+
+export type BridgeEvent = ISnapshotEvent | ITasksEvent;
+
+/**
+ * `connecting`: first attempt, nothing known yet.
+ * `connected`: the snapshot arrived; events are live.
+ * `disconnected`: the socket closed or never opened; retrying with backoff.
+ */
+export type ConnectionStatus = 'connecting' | 'connected' | 'disconnected';
+
+/**
+ * The one events socket to the bridge, shared by every executorlab view.
+ */
+export interface IBridgeConnection extends IDisposable {
+  readonly status: ConnectionStatus;
+  readonly statusChanged: ISignal<IBridgeConnection, ConnectionStatus>;
+  /** Validated messages pushed by the bridge. */
+  readonly eventReceived: ISignal<IBridgeConnection, BridgeEvent>;
+  /** Fetched from `api/status` after each (re)connection; null while disconnected. */
+  readonly bridgeStatus: IBridgeStatus | null;
+  readonly bridgeStatusChanged: ISignal<IBridgeConnection, IBridgeStatus | null>;
+  /** Reconnect now instead of waiting for the next backoff step. */
+  reconnect(): void;
+}
+
+export const IBridgeConnection = new Token<IBridgeConnection>(
+  'executorlab:IBridgeConnection',
+  'The WebSocket connection that carries live events from the executorlab bridge.'
+);
+
+/**
+ * Live state of every task the bridge knows, for views to render.
+ */
+export interface ITaskMonitorModel extends IDisposable {
+  /** Newest submission first. */
+  readonly tasks: readonly ITaskView[];
+  readonly connectionStatus: ConnectionStatus;
+  readonly bridgeStatus: IBridgeStatus | null;
+  /** Emitted after tasks or the connection changed. */
+  readonly changed: ISignal<ITaskMonitorModel, void>;
+  getTask(id: string): ITaskView | undefined;
+  reconnect(): void;
+}
+
+export const ITaskMonitorModel = new Token<ITaskMonitorModel>(
+  'executorlab:ITaskMonitorModel',
+  'Live list of executorlab futures and their states.'
+);
