@@ -22,7 +22,8 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 unless_unchanged() {
   local name=$1 inputs=$2; shift 2
   local hash
-  hash=$( { eval "$inputs"; } 2>/dev/null | sha256sum | cut -d' ' -f1)
+  # Missing inputs are part of the state too: a failing probe must not stop the script.
+  hash=$( { eval "$inputs" || true; } 2>/dev/null | sha256sum | cut -d" " -f1)
   if [[ -f $STAMPS/$name && $(cat "$STAMPS/$name") == "$hash" ]]; then
     return 0
   fi
