@@ -71,13 +71,13 @@ class JupyterServer:
         except urllib.error.HTTPError as error:
             return error.code, None
 
-    def wait_until(self, predicate, timeout: float, what: str):
+    def wait_until(self, predicate, timeout: float, what: str, allow_exit: bool = False):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             value = predicate()
             if value:
                 return value
-            if self.process.poll() is not None:
+            if self.process.poll() is not None and not allow_exit:
                 raise AssertionError(f"jupyter server exited with {self.process.returncode} while waiting for {what}")
             time.sleep(0.1)
         raise AssertionError(f"timed out after {timeout} s waiting for {what}")
@@ -90,12 +90,14 @@ class JupyterServer:
         return body if code == 200 else None
 
     def stop(self):
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-        self.log.close()
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        if not self.log.closed:
+            self.log.close()
 
 
 @pytest.fixture

@@ -111,3 +111,12 @@ def test_kernel_keeps_working_across_a_bridge_restart(jupyter_server):
     done = run_client(code, {"EXECUTORLAB_CONNECTION_FILE": str(jupyter_server.connection_file)})
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["2", "4", "True"]
+
+
+def test_bridge_stops_with_the_server(jupyter_server):
+    bridge = jupyter_server.bridge_status()["pid"]
+    jupyter_server.stop()
+    from executorlab.client.bridge_process import pid_alive
+
+    jupyter_server.wait_until(lambda: not pid_alive(bridge), 15, "the bridge to stop", allow_exit=True)
+    assert not jupyter_server.connection_file.exists()
