@@ -3,6 +3,7 @@
 from executorlab._version import __version__
 from executorlab.errors import BridgeConnectionError, ExecutorlabWorkerError, RemoteTraceback
 from executorlab.executor import BaseExecutor, SingleNodeExecutor
+from executorlab.futures import get_item_from_future, split_future
 
 __all__ = [
     "BaseExecutor",
@@ -11,6 +12,8 @@ __all__ = [
     "RemoteTraceback",
     "SingleNodeExecutor",
     "__version__",
+    "get_item_from_future",
+    "split_future",
 ]
 
 

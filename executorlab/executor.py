@@ -3,6 +3,7 @@
 import concurrent.futures
 import inspect
 import json
+import math
 import threading
 import uuid
 from concurrent.futures import Future
@@ -11,6 +12,7 @@ from typing import Callable, Optional
 import cloudpickle
 
 from executorlab.client.connection import BridgeClient, get_client
+from executorlab.futures import UnfinishedForeignFuture, UpstreamFailed, dumps_arguments, upstream_exception
 
 
 def _function_name(fn) -> str:
@@ -35,14 +37,19 @@ class BaseExecutor(concurrent.futures.Executor):
     _backend = "local"
 
     def __init__(self, *, max_workers: Optional[int], max_cores: Optional[int], resource_dict: Optional[dict],
-                 openmpi_oversubscribe: bool):
+                 openmpi_oversubscribe: bool, disable_dependencies: bool = False, block_allocation: bool = False,
+                 init_function: Optional[Callable] = None, restart_limit: int = 0):
         self._options = {
             "max_workers": max_workers,
             "max_cores": max_cores,
             "resource_dict": dict(resource_dict or {}),
-            "block_allocation": False,
+            "block_allocation": bool(block_allocation),
+            "init_function": init_function is not None,
+            "restart_limit": restart_limit,
             "openmpi_oversubscribe": bool(openmpi_oversubscribe),
         }
+        self._init_blob = [cloudpickle.dumps(init_function)] if init_function is not None else []
+        self._dependencies = not disable_dependencies
         self._id = f"e-{uuid.uuid4().hex[:16]}"
         self._name = type(self).__name__
         self._lock = threading.Lock()
@@ -62,7 +69,8 @@ class BaseExecutor(concurrent.futures.Executor):
                 "name": self._name,
                 "backend": self._backend,
                 "options": self._options,
-            }
+            },
+            blobs=self._init_blob,
         )
         self._client = client
         self._valid_resource_dicts.clear()
@@ -82,11 +90,15 @@ class BaseExecutor(concurrent.futures.Executor):
             raise TypeError(f"resource_dict must hold plain JSON values, got {resource_dict!r}") from None
         if key in self._valid_resource_dicts:
             return
-        client.request({"type": "validate_resources", "resource_dict": resource_dict})
+        client.request({"type": "validate_resources", "executor_id": self._id, "resource_dict": resource_dict})
         self._valid_resource_dicts.add(key)
 
     def submit(self, fn: Callable, /, *args, resource_dict: Optional[dict] = None, **kwargs) -> Future:
-        """Schedule ``fn(*args, **kwargs)`` with ``resource_dict`` (cores, threads_per_core, cwd, ...)."""
+        """Schedule ``fn(*args, **kwargs)`` with ``resource_dict`` (cores, threads_per_core, cwd, ...).
+
+        Futures anywhere in ``args``/``kwargs`` (nested in lists, tuples, dicts, sets, objects) are
+        dependencies: the call runs once they are done, with their results in their place.
+        """
         with self._lock:
             if self._shutdown:
                 raise RuntimeError("cannot schedule new futures after shutdown")
@@ -95,23 +107,80 @@ class BaseExecutor(concurrent.futures.Executor):
             client = self._current_client()
             if resource_dict:
                 self._check_resource_dict(client, resource_dict)
-            blobs = [cloudpickle.dumps(fn), cloudpickle.dumps(args), cloudpickle.dumps(kwargs)]
             future = Future()
-            task_id = f"t-{uuid.uuid4().hex}"
-            client.submit(
-                {
-                    "type": "submit",
-                    "task_id": task_id,
-                    "executor_id": self._id,
-                    "fn_name": _function_name(fn)[:256],
-                    "resource_dict": resource_dict,
-                },
-                blobs,
-                future,
-            )
             self._futures.add(future)
             future.add_done_callback(self._futures.discard)
-            return future
+        try:
+            self._send(future, fn, args, kwargs, resource_dict, deferred=False)
+        except BaseException:
+            self._futures.discard(future)
+            raise
+        return future
+
+    def _send(self, future: Future, fn, args, kwargs, resource_dict: dict, deferred: bool = True) -> None:
+        """Pickle and send the call; errors raise at submit() or, for a deferred call, fail its future."""
+        client = self._current_client()
+        try:
+            args_blob, args_deps = dumps_arguments(args, client.task_ids, self._dependencies)
+            kwargs_blob, kwargs_deps = dumps_arguments(kwargs, client.task_ids, self._dependencies)
+        except UpstreamFailed as failed:
+            if failed.future.cancelled():
+                future.cancel()
+            else:
+                future.set_exception(upstream_exception(failed.future))
+            return
+        except UnfinishedForeignFuture as foreign:
+            # Not a task of this bridge: send the call once that future is done.
+            foreign.future.add_done_callback(lambda _: self._send(future, fn, args, kwargs, resource_dict))
+            return
+        except Exception as error:
+            if not deferred:
+                raise
+            if not future.done():
+                future.set_exception(error)
+            return
+        if future.done():  # cancelled by the caller while it waited for a foreign future
+            return
+        client.submit(
+            {
+                "type": "submit",
+                "task_id": f"t-{uuid.uuid4().hex}",
+                "executor_id": self._id,
+                "fn_name": _function_name(fn)[:256],
+                "resource_dict": resource_dict,
+                "dependencies": list(dict.fromkeys(args_deps + kwargs_deps)),
+            },
+            [cloudpickle.dumps(fn), args_blob, kwargs_blob],
+            future,
+        )
+
+    def map(self, fn: Callable, *iterables, timeout: Optional[float] = None, chunksize: int = 1):
+        """``concurrent.futures.Executor.map``; an iterable given as a future is waited for first."""
+        iterables = [it.result() if isinstance(it, Future) else it for it in iterables]
+        return super().map(fn, *iterables, timeout=timeout, chunksize=chunksize)
+
+    def batched(self, iterable: list, n: int) -> list:
+        """Group futures into ``ceil(len/n)`` futures of lists of ``n`` results, in completion order.
+
+        Failed inputs are skipped; a batch fails only when every input left for it failed.
+        """
+        if not self._dependencies:
+            raise NotImplementedError("batched() needs dependencies; create the executor without disable_dependencies")
+        futures = list(iterable)
+        batches = [Future() for _ in range(math.ceil(len(futures) / n))]
+        _Batcher(futures, batches, n)
+        return batches
+
+    @property
+    def max_workers(self) -> Optional[int]:
+        return self._options["max_workers"]
+
+    @max_workers.setter
+    def max_workers(self, value: int) -> None:
+        if not self._options["block_allocation"]:
+            raise NotImplementedError("max_workers can only be changed with block_allocation=True")
+        self._current_client().request({"type": "resize_executor", "executor_id": self._id, "max_workers": value})
+        self._options["max_workers"] = value
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         with self._lock:
@@ -119,18 +188,61 @@ class BaseExecutor(concurrent.futures.Executor):
                 return
             self._shutdown = True
             pending = list(self._futures)
-            client = self._client
-        if client is None or not client.is_current():
-            return
         if cancel_futures:
             for future in pending:
                 future.cancel()
-        message = {"type": "shutdown_executor", "executor_id": self._id, "wait": wait, "cancel_futures": cancel_futures}
         if wait:
-            client.request(message, timeout=None)
-            concurrent.futures.wait(pending)
+            self._finish(pending, cancel_futures)
         else:
-            client.send({**message, "request_id": f"s-{self._id}"})
+            # Calls still waiting for foreign futures are sent when those finish, as executorlib does.
+            threading.Thread(target=self._finish, args=(pending, cancel_futures), daemon=True).start()
+
+    def _finish(self, pending: list, cancel_futures: bool) -> None:
+        concurrent.futures.wait(pending)
+        client = self._client
+        if client is not None and client.is_current():
+            client.request(
+                {"type": "shutdown_executor", "executor_id": self._id, "wait": True, "cancel_futures": cancel_futures},
+                timeout=None,
+            )
+
+
+class _Batcher:
+    """Fills batch futures from input futures as they complete (executorlib's ``batched``)."""
+
+    def __init__(self, futures: list, batches: list, n: int):
+        self.lock = threading.Lock()
+        self.batches = batches
+        self.n = n
+        self.results = []
+        self.last_error = None
+        self.remaining = len(futures)
+        self.next_batch = 0
+        for future in futures:
+            future.add_done_callback(self.on_done)
+
+    def on_done(self, future: Future) -> None:
+        with self.lock:
+            self.remaining -= 1
+            if future.cancelled() or future.exception() is not None:
+                self.last_error = upstream_exception(future)
+            else:
+                self.results.append(future.result())
+            ready = []
+            while self.next_batch < len(self.batches) and (
+                len(self.results) >= self.n or (self.remaining == 0 and self.results)
+            ):
+                ready.append((self.batches[self.next_batch], self.results[: self.n]))
+                self.results = self.results[self.n :]
+                self.next_batch += 1
+            failed = []
+            if self.remaining == 0:
+                failed = self.batches[self.next_batch :]
+                self.next_batch = len(self.batches)
+        for batch, values in ready:
+            batch.set_result(values)
+        for batch in failed:
+            batch.set_exception(self.last_error)
 
 
 def _not_yet(name: str, value, default) -> None:
@@ -165,16 +277,23 @@ class SingleNodeExecutor(BaseExecutor):
     ):
         if not wait:
             raise ValueError("wait=False is only supported by the cluster executors (SlurmClusterExecutor, FluxClusterExecutor)")
+        if init_function is not None and not block_allocation:
+            raise ValueError("init_function needs block_allocation=True: it prepares long-lived workers")
+        if restart_limit and not block_allocation:
+            raise ValueError("restart_limit needs block_allocation=True: only long-lived workers are restarted")
+        if disable_dependencies and plot_dependency_graph:
+            raise ValueError("plot_dependency_graph needs dependencies; do not set disable_dependencies=True")
         _not_yet("cache_directory", cache_directory, None)
-        _not_yet("block_allocation", block_allocation, False)
-        _not_yet("init_function", init_function, None)
         _not_yet("plot_dependency_graph", plot_dependency_graph, False)
         _not_yet("plot_dependency_graph_filename", plot_dependency_graph_filename, None)
         _not_yet("export_workflow_filename", export_workflow_filename, None)
-        _not_yet("restart_limit", restart_limit, 0)
         super().__init__(
             max_workers=max_workers,
             max_cores=max_cores,
             resource_dict=resource_dict,
             openmpi_oversubscribe=openmpi_oversubscribe,
+            disable_dependencies=disable_dependencies,
+            block_allocation=block_allocation,
+            init_function=init_function,
+            restart_limit=restart_limit,
         )

@@ -4,13 +4,15 @@ Callers never touch the socket: they queue outgoing messages (so ``submit`` retu
 I/O thread sends them, receives replies, results and output, and completes the futures.
 """
 
+import atexit
 import itertools
 import os
 import queue
 import sys
 import threading
+import time
 import uuid
-from concurrent.futures import Future
+from concurrent.futures import CancelledError, Future
 
 import cloudpickle
 import zmq
@@ -20,6 +22,7 @@ from executorlab.errors import BridgeConnectionError, ExecutorlabWorkerError, Re
 from executorlab.protocol import decode, encode
 
 HELLO_TIMEOUT = 10.0
+HEARTBEAT_INTERVAL = 2.0
 LIVENESS_INTERVAL_MS = 1000
 
 
@@ -77,7 +80,10 @@ class BridgeClient:
         self._wake_out = self._context.socket(zmq.PAIR)
         self._wake_out.connect(wake_address)
         self._futures = {}
+        # id(future) -> task id for futures still pending here: how arguments become dependencies.
+        self.task_ids = {}
         self._waiting = {}
+        self._last_sent = 0.0
         self._request_ids = itertools.count()
         self._welcome = threading.Event()
         self._closed = False
@@ -126,12 +132,12 @@ class BridgeClient:
         with self._wake_lock:
             self._wake_out.send(b"")
 
-    def request(self, message: dict, timeout: float = 60.0) -> None:
+    def request(self, message: dict, timeout: float = 60.0, blobs=()) -> None:
         """Send a message that the bridge answers with a reply; raise ValueError if it refused."""
         request_id = f"r{next(self._request_ids)}"
         done = threading.Event()
         self._waiting[request_id] = [done, None]
-        self.send({**message, "request_id": request_id})
+        self.send({**message, "request_id": request_id}, blobs)
         if not done.wait(timeout):
             self._waiting.pop(request_id, None)
             raise BridgeConnectionError(f"the executorlab bridge did not answer {message['type']} within {timeout:.0f} s")
@@ -142,13 +148,17 @@ class BridgeClient:
             raise ValueError(reply["error"])
 
     def submit(self, message: dict, blobs: list, future: Future) -> None:
-        self._futures[message["task_id"]] = future
-        future.add_done_callback(self._cancel_on_bridge(message["task_id"]))
+        task_id = message["task_id"]
+        self._futures[task_id] = future
+        self.task_ids[id(future)] = task_id
+        future.add_done_callback(self._on_done(task_id))
         self.send(message, blobs)
 
     def close(self) -> None:
         if self._closed:
             return
+        if not self.stale:
+            self._outbox.put([encode({"type": "bye"})])
         self._closed = True
         with self._wake_lock:
             self._wake_out.send(b"")
@@ -156,8 +166,10 @@ class BridgeClient:
 
     # ---- I/O thread
 
-    def _cancel_on_bridge(self, task_id):
+    def _on_done(self, task_id):
         def callback(future: Future):
+            self.task_ids.pop(id(future), None)
+            self._futures.pop(task_id, None)
             if future.cancelled() and not self._closed and not self.stale:
                 self.send({"type": "cancel", "task_id": task_id})
 
@@ -186,11 +198,21 @@ class BridgeClient:
                     except queue.Empty:
                         break
                     dealer.send_multipart(frames)
+                    self._last_sent = time.monotonic()
+                if time.monotonic() - self._last_sent > HEARTBEAT_INTERVAL:
+                    dealer.send(encode({"type": "heartbeat"}))
+                    self._last_sent = time.monotonic()
                 if dealer in events:
                     while dealer.poll(0):
                         self._dispatch(dealer.recv_multipart())
                 if not events and (self._futures or self._waiting) and not self.is_current():
                     self._lose_bridge("the executorlab bridge stopped or was restarted while this task was pending")
+            # close() queued a bye: deliver it before the socket goes.
+            while not self.stale:
+                try:
+                    dealer.send_multipart(self._outbox.get_nowait())
+                except queue.Empty:
+                    break
         finally:
             dealer.close(linger=1000 if not self.stale else 0)
             self._wake_in.close()
@@ -230,7 +252,9 @@ class BridgeClient:
                 future.set_running_or_notify_cancel()
             elif message["state"] == "cancelled":
                 self._futures.pop(message["task_id"], None)
-                future.cancel()
+                # A running future cannot be cancelled any more; it ends with CancelledError instead.
+                if not future.cancel() and not future.done():
+                    future.set_exception(CancelledError("the task was cancelled in the executorlab bridge"))
         elif kind == "result":
             future = self._futures.pop(message["task_id"], None)
             if future is None or future.done():
@@ -266,4 +290,5 @@ def get_client() -> BridgeClient:
             _client._lose_bridge("the executorlab bridge stopped or was restarted")
         info = bridge_process.locate_bridge()
         _client = BridgeClient(info, os.environ.get(bridge_process.CONNECTION_FILE_ENV))
+        atexit.register(_client.close)
         return _client

@@ -17,6 +17,7 @@ import traceback
 import cloudpickle
 import zmq
 
+from executorlab.futures import loads_arguments
 from executorlab.protocol import decode, encode
 from executorlab.worker.output import StreamForwarder
 
@@ -78,23 +79,27 @@ def _failure(task_id: str, runtime: float, error: BaseException, tb: str):
         return header, []
 
 
-def _load_and_call(blobs: list):
+def _load_and_call(blobs: list, dependencies: list):
+    """Unpickle the call, put the dependencies' results where the arguments referred to them, run it."""
     try:
-        fn, args, kwargs = (cloudpickle.loads(b) for b in blobs)
+        results = {task_id: cloudpickle.loads(blob) for task_id, blob in zip(dependencies, blobs[3:])}
+        fn = cloudpickle.loads(blobs[0])
+        args = loads_arguments(blobs[1], results)
+        kwargs = loads_arguments(blobs[2], results)
     except BaseException as error:
         return False, (error, traceback.format_exc())
     return _call(fn, args, kwargs)
 
 
-def run_task(worker, comm, task_id: str, blobs: list) -> None:
+def run_task(worker, comm, task_id: str, blobs: list, dependencies: list) -> None:
     started = time.perf_counter()
     forward = lambda name, text: worker.send({"type": "stream", "task_id": task_id, "name": name, "text": text})
     out, err = StreamForwarder("stdout", forward), StreamForwarder("stderr", forward)
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         if comm is None:
-            ok, value = _load_and_call(blobs)
+            ok, value = _load_and_call(blobs, dependencies)
         else:
-            outcomes = comm.gather(_load_and_call(comm.bcast(blobs, root=0)), root=0)
+            outcomes = comm.gather(_load_and_call(*comm.bcast((blobs, dependencies), root=0)), root=0)
             failed = [outcome for outcome in outcomes if not outcome[0]]
             ok, value = failed[0] if failed else (True, [outcome[1] for outcome in outcomes])
         out.flush()
@@ -116,10 +121,10 @@ def run_task(worker, comm, task_id: str, blobs: list) -> None:
 def follower_loop(comm) -> None:
     """Ranks > 0: take each task's blobs from rank 0, run it, give the outcome back; None ends."""
     while True:
-        blobs = comm.bcast(None, root=0)
-        if blobs is None:
+        task = comm.bcast(None, root=0)
+        if task is None:
             return
-        comm.gather(_load_and_call(blobs), root=0)
+        comm.gather(_load_and_call(*task), root=0)
 
 
 def main(argv) -> int:
@@ -151,7 +156,7 @@ def main(argv) -> int:
             if message["type"] == "shutdown":
                 break
             if message["type"] == "task":
-                run_task(worker, comm, message["task_id"], frames[1:])
+                run_task(worker, comm, message["task_id"], frames[1:], message.get("dependencies", []))
     finally:
         if comm is not None:
             comm.bcast(None, root=0)

@@ -43,7 +43,11 @@ interface Client {
   clientId: string;
   python: string;
   pythonpath: string[];
+  lastSeen: number;
 }
+
+/** A client silent for this long (it heartbeats every 2 s when idle) is treated as gone. */
+const CLIENT_TIMEOUT_MS = 15_000;
 
 export class Bridge {
   readonly instanceId = randomUUID();
@@ -58,6 +62,7 @@ export class Bridge {
   private clientEndpoint!: RouterEndpoint;
   private workerEndpoint!: RouterEndpoint;
   private readonly workerFile: string;
+  private liveness: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: BridgeOptions) {
     this.workers = new WorkerHub(options.log);
@@ -66,7 +71,12 @@ export class Bridge {
       this.token,
       {
         status: () => ({ version: BRIDGE_VERSION, pid: process.pid, started: this.started, instance_id: this.instanceId }),
-        tasks: () => ({ tasks: this.scheduler.views() })
+        tasks: () => ({ tasks: this.scheduler.views() }),
+        task: id => {
+          const task = this.scheduler.task(id);
+          return task ? { ...this.scheduler.view(task), output: task.output, failure: task.failure } : null;
+        },
+        cancel: id => this.scheduler.cancel(id)
       },
       this.events
     );
@@ -121,12 +131,30 @@ export class Bridge {
       http_url: httpUrl,
       token: this.token
     };
+    this.liveness = setInterval(this.checkClients, 2000);
+    this.liveness.unref();
     // Written last: its presence means the bridge is ready.
     await writePrivateJson(this.options.connectionFile, info);
     return info;
   }
 
+  /** Orphan what a client had: its queued tasks are cancelled, its workers stopped, records kept. */
+  private dropClient(client: Client, why: string): void {
+    this.clients.delete(client.peer.toString('hex'));
+    if ([...this.clients.values()].some(c => c.clientId === client.clientId)) return;
+    this.options.log(`client ${client.clientId} ${why}; its executors are orphaned`);
+    this.scheduler.orphanClient(client.clientId);
+  }
+
+  private checkClients = (): void => {
+    const now = Date.now();
+    for (const client of [...this.clients.values()]) {
+      if (now - client.lastSeen > CLIENT_TIMEOUT_MS) this.dropClient(client, `was silent for ${CLIENT_TIMEOUT_MS / 1000} s`);
+    }
+  };
+
   async stop(): Promise<void> {
+    clearInterval(this.liveness);
     await removeQuietly(this.options.connectionFile);
     await removeQuietly(this.workerFile);
     await this.scheduler.close();
@@ -152,7 +180,8 @@ export class Bridge {
         peer,
         clientId: message.client_id,
         python: message.python,
-        pythonpath: message.pythonpath
+        pythonpath: message.pythonpath,
+        lastSeen: Date.now()
       });
       await this.send(peer, { v: 1, type: 'welcome', instance_id: this.instanceId, bridge_version: BRIDGE_VERSION });
       return;
@@ -164,6 +193,7 @@ export class Bridge {
       await this.refuse(peer, `say hello before ${message.type}`, taskId, requestId);
       return;
     }
+    client.lastSeen = Date.now();
     try {
       await this.handle(client, message, frames.slice(1));
     } catch (error) {
@@ -218,12 +248,18 @@ export class Bridge {
           clientId: client.clientId,
           fnName: message.fn_name,
           resourceDict: message.resource_dict,
-          blobs
+          blobs,
+          dependencies: message.dependencies
         });
         return;
       }
       case 'cancel':
         this.scheduler.cancel(message.task_id);
+        return;
+      case 'heartbeat':
+        return;
+      case 'bye':
+        this.dropClient(client, 'said bye');
         return;
       case 'validate_resources': {
         const problem = resourceDictProblem(message.resource_dict);
@@ -233,6 +269,17 @@ export class Bridge {
             ? { v: 1, type: 'reply', request_id: message.request_id, ok: true }
             : { v: 1, type: 'reply', request_id: message.request_id, ok: false, error: problem }
         );
+        return;
+      }
+      case 'resize_executor': {
+        const executor = this.scheduler.executor(message.executor_id);
+        if (!executor) throw new RequestError(`unknown executor ${message.executor_id}`);
+        if (!executor.backend.resize) {
+          throw new RequestError('max_workers can only be changed with block_allocation=True');
+        }
+        executor.options.max_workers = message.max_workers;
+        await executor.backend.resize(message.max_workers);
+        await this.send(client.peer, { v: 1, type: 'reply', request_id: message.request_id, ok: true });
         return;
       }
       case 'shutdown_executor': {

@@ -14,7 +14,12 @@ export interface RunHooks {
 /** Where an executor's tasks run: this machine, an allocation, or a scheduler job per call. */
 export interface Backend {
   readonly kind: string;
-  run(task: Task, hooks: RunHooks): Promise<TaskOutcome>;
+  /** Run the task; `inputs` are its function, args, kwargs blobs, then its dependencies' results. */
+  run(task: Task, inputs: Buffer[], hooks: RunHooks): Promise<TaskOutcome>;
+  /** Kill the task if it is running here (its run() then resolves with a failure); false if not. */
+  cancel(taskId: string): boolean;
+  /** Block allocation only: grow or shrink the pool of warm workers. */
+  resize?(maxWorkers: number): Promise<void>;
   /** Stop every worker this backend started; running tasks end with an error. */
   shutdown(): Promise<void>;
 }

@@ -8,6 +8,10 @@ import type { EventHub } from '../events/hub.js';
 export interface ApiRoutes {
   status(): unknown;
   tasks(): unknown;
+  /** One task with its captured output; null when unknown. */
+  task(id: string): unknown | null;
+  /** Cancel (kill if running); false when the task is unknown or already finished. */
+  cancel(id: string): boolean;
 }
 
 function tokenOf(req: IncomingMessage, url: URL): string {
@@ -68,14 +72,21 @@ export class ApiServer {
   private request(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://bridge');
     if (!sameToken(tokenOf(req, url), this.token)) return json(res, 403, { error: 'missing or wrong token' });
-    if (req.method !== 'GET') return json(res, 405, { error: `${req.method} is not allowed; use GET` });
-    switch (url.pathname) {
-      case '/api/status':
-        return json(res, 200, this.routes.status());
-      case '/api/tasks':
-        return json(res, 200, this.routes.tasks());
-      default:
-        return json(res, 404, { error: `no such endpoint ${url.pathname}; try /api/status, /api/tasks, /api/events` });
+    const path = url.pathname;
+    const taskMatch = /^\/api\/tasks\/([A-Za-z0-9_.:-]{1,128})(\/cancel)?$/.exec(path);
+    if (req.method === 'POST' && taskMatch?.[2]) {
+      const cancelled = this.routes.cancel(taskMatch[1]);
+      return json(res, cancelled ? 200 : 409, cancelled ? { cancelled: true } : { error: 'no such unfinished task' });
     }
+    if (req.method !== 'GET') return json(res, 405, { error: `${req.method} ${path} is not allowed` });
+    if (path === '/api/status') return json(res, 200, this.routes.status());
+    if (path === '/api/tasks') return json(res, 200, this.routes.tasks());
+    if (taskMatch && !taskMatch[2]) {
+      const task = this.routes.task(taskMatch[1]);
+      return task ? json(res, 200, task) : json(res, 404, { error: `no task ${taskMatch[1]}` });
+    }
+    return json(res, 404, {
+      error: `no such endpoint ${path}; try /api/status, /api/tasks, /api/tasks/<id>, POST /api/tasks/<id>/cancel, /api/events`
+    });
   }
 }

@@ -22,7 +22,8 @@ export const ResourceDict = z
     run_time_max: z.number().int().min(1).optional(),
     priority: z.number().int().min(0).max(31).optional(),
     slurm_cmd_args: z.array(z.string().max(4096)).max(256).optional(),
-    submission_template: z.string().max(1_000_000).optional()
+    submission_template: z.string().max(1_000_000).optional(),
+    openmpi_oversubscribe: z.boolean().optional()
   })
   .strict();
 export type ResourceDict = z.infer<typeof ResourceDict>;
@@ -33,6 +34,9 @@ export const ExecutorOptions = z
     max_cores: count.nullable().default(null),
     resource_dict: ResourceDict.default({}),
     block_allocation: z.boolean().default(false),
+    /** An init_function blob follows the header (block allocation only). */
+    init_function: z.boolean().default(false),
+    restart_limit: z.number().int().min(0).max(1_000_000).default(0),
     openmpi_oversubscribe: z.boolean().default(false)
   })
   .strict();
@@ -61,11 +65,23 @@ export const Submit = header('submit', {
   task_id: id,
   executor_id: id,
   fn_name: z.string().max(256),
-  resource_dict: ResourceDict
+  resource_dict: ResourceDict,
+  /** Tasks whose results the arguments refer to; the task waits for them in the bridge. */
+  dependencies: z.array(id).max(100_000).default([])
 });
 export const Cancel = header('cancel', { task_id: id });
 /** Checked once per distinct dict by the client, so a bad one fails at the submit() that passed it. */
-export const ValidateResources = header('validate_resources', { request_id: id, resource_dict: z.unknown() });
+export const ValidateResources = header('validate_resources', {
+  request_id: id,
+  executor_id: id,
+  resource_dict: z.unknown()
+});
+/** Block allocation: grow or shrink the pool of warm workers. */
+export const ResizeExecutor = header('resize_executor', { request_id: id, executor_id: id, max_workers: count });
+/** Sent by an idle client so the bridge knows it is alive; a silent client is treated as gone. */
+export const Heartbeat = header('heartbeat', {});
+/** The client is going away on purpose (interpreter exit). */
+export const Bye = header('bye', {});
 export const ShutdownExecutor = header('shutdown_executor', {
   request_id: id,
   executor_id: id,
@@ -78,6 +94,9 @@ export const ClientMessage = z.discriminatedUnion('type', [
   Submit,
   Cancel,
   ValidateResources,
+  ResizeExecutor,
+  Heartbeat,
+  Bye,
   ShutdownExecutor
 ]);
 export type ClientMessage = z.infer<typeof ClientMessage>;
@@ -101,15 +120,25 @@ export const WorkerResult = z.discriminatedUnion('ok', [
   header('result', { task_id: id, ok: z.literal(true), runtime: z.number().min(0) }),
   header('result', { task_id: id, ok: z.literal(false), runtime: z.number().min(0), ...failure })
 ]);
+export const WorkerInitResult = z.discriminatedUnion('ok', [
+  header('init_result', { ok: z.literal(true) }),
+  header('init_result', { ok: z.literal(false), ...failure })
+]);
 export const WorkerStream = header('stream', {
   task_id: id,
   name: z.enum(['stdout', 'stderr']),
   text: z.string().max(1_000_000)
 });
-const workerSchemas = { hello: WorkerHello, result: WorkerResult, stream: WorkerStream } as const;
+const workerSchemas = {
+  hello: WorkerHello,
+  result: WorkerResult,
+  init_result: WorkerInitResult,
+  stream: WorkerStream
+} as const;
 export type WorkerMessage =
   | z.infer<typeof WorkerHello>
   | z.infer<typeof WorkerResult>
+  | z.infer<typeof WorkerInitResult>
   | z.infer<typeof WorkerStream>;
 
 // ---- bridge -> anyone
@@ -126,7 +155,10 @@ export type BridgeToClient =
   | { v: 1; type: 'error'; message: string; task_id?: string };
 
 export type BridgeToWorker =
-  | { v: 1; type: 'task'; task_id: string; fn_name: string }
+  /** Frames: function, args, kwargs, then one result blob per entry of `dependencies`, in order. */
+  | { v: 1; type: 'task'; task_id: string; fn_name: string; dependencies: string[] }
+  /** Frame: the init_function blob; its returned dict's keys become default kwargs of later calls. */
+  | { v: 1; type: 'init' }
   | { v: 1; type: 'shutdown' };
 
 export class ProtocolError extends Error {

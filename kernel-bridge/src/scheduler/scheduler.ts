@@ -1,9 +1,10 @@
-// Owns executors and tasks: admits submissions, holds them until the executor has cores free, hands
-// them to the executor's backend, and reports every state change.
+// Owns executors and tasks: admits submissions, holds them until their dependencies are done and the
+// executor has cores free, hands them to the executor's backend, and reports every state change.
 import { EventEmitter } from 'node:events';
 import type { Backend, TaskOutcome } from '../backends/backend.js';
 import type { ExecutorOptions, ResourceDict, TaskState } from '../protocol/messages.js';
-import { coresOf, isFinal, mergeResources, type Task, type TaskView } from './task.js';
+import { ResultStore } from './results.js';
+import { appendOutput, coresOf, isFinal, mergeResources, type Task, type TaskView } from './task.js';
 
 export interface Executor {
   readonly id: string;
@@ -25,6 +26,13 @@ export interface SchedulerEvents {
   stream: [task: Task, name: 'stdout' | 'stderr', text: string];
 }
 
+export interface SchedulerOptions {
+  /** Bytes of results held for tasks that may still depend on them. */
+  resultBudgetBytes: number;
+  /** Finished task records kept for the panel; the oldest go first. */
+  finishedRecords: number;
+}
+
 /** Refusal of a request, with a message for the person who made it. */
 export class RequestError extends Error {
   constructor(message: string) {
@@ -33,9 +41,29 @@ export class RequestError extends Error {
   }
 }
 
+export interface Submission {
+  taskId: string;
+  executorId: string;
+  clientId: string;
+  fnName: string;
+  resourceDict: ResourceDict;
+  blobs: Buffer[];
+  dependencies?: string[];
+}
+
 export class Scheduler extends EventEmitter<SchedulerEvents> {
   private readonly executors = new Map<string, Executor>();
   private readonly tasks = new Map<string, Task>();
+  private readonly finishedOrder: string[] = [];
+  /** dependency id -> tasks registered as needing it and not yet dispatched or finished. */
+  private readonly dependents = new Map<string, Set<Task>>();
+  private readonly results: ResultStore;
+  private readonly cancelRequested = new Set<string>();
+
+  constructor(private readonly options: SchedulerOptions = { resultBudgetBytes: 1 << 30, finishedRecords: 20_000 }) {
+    super();
+    this.results = new ResultStore(options.resultBudgetBytes);
+  }
 
   createExecutor(spec: Omit<Executor, 'queue' | 'coresInUse' | 'running' | 'shutdown'>): Executor {
     if (this.executors.has(spec.id)) throw new RequestError(`executor ${spec.id} exists already`);
@@ -44,26 +72,33 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     return executor;
   }
 
-  submit(s: {
-    taskId: string;
-    executorId: string;
-    clientId: string;
-    fnName: string;
-    resourceDict: ResourceDict;
-    blobs: Buffer[];
-  }): Task {
+  executor(id: string): Executor | undefined {
+    return this.executors.get(id);
+  }
+
+  submit(s: Submission): Task {
     const executor = this.executors.get(s.executorId);
     if (!executor) throw new RequestError(`unknown executor ${s.executorId}`);
     if (executor.shutdown) throw new RequestError('cannot schedule new futures after shutdown');
     if (this.tasks.has(s.taskId)) throw new RequestError(`task id ${s.taskId} is in use`);
     const resources = mergeResources(executor.options.resource_dict, s.resourceDict);
     const maxCores = executor.options.max_cores;
-    if (maxCores !== null && resources.cores * resources.threads_per_core > maxCores) {
+    if (maxCores !== null && coresOfResources(resources) > maxCores) {
       throw new RequestError(
-        `the task asks for ${resources.cores * resources.threads_per_core} cores ` +
-          `(cores × threads_per_core) but the executor has max_cores=${maxCores}`
+        `the task asks for ${coresOfResources(resources)} cores (cores × threads_per_core) but the executor has max_cores=${maxCores}`
       );
     }
+    const dependencies = [...new Set(s.dependencies ?? [])];
+    const upstream = dependencies.map(id => {
+      const dep = this.tasks.get(id);
+      if (!dep) {
+        throw new RequestError(`dependency ${id} is unknown to this bridge (its future belongs to a bridge that stopped?)`);
+      }
+      if ((dep.state === 'done' || dep.state === 'error') && !this.results.get(id)) {
+        throw new RequestError(`the result of dependency ${id} (${dep.fnName}) is no longer held by the bridge; pass its value instead`);
+      }
+      return dep;
+    });
     const task: Task = {
       id: s.taskId,
       executorId: executor.id,
@@ -71,7 +106,11 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       fnName: s.fnName,
       resources,
       blobs: s.blobs,
-      state: 'queued',
+      dependencies,
+      pendingDependencies: 0,
+      output: '',
+      orphaned: false,
+      state: 'waiting',
       submittedAt: Date.now(),
       startedAt: null,
       finishedAt: null,
@@ -79,31 +118,51 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       failure: null
     };
     this.tasks.set(task.id, task);
-    executor.queue.push(task);
+    for (const dep of upstream) {
+      this.registerDependent(dep, task);
+      if (!isFinal(dep.state)) task.pendingDependencies += 1;
+    }
+    const failed = upstream.find(dep => dep.state === 'error');
+    const cancelled = upstream.find(dep => dep.state === 'cancelled');
+    if (!failed && !cancelled && task.pendingDependencies === 0) {
+      this.enqueue(task);
+      return task;
+    }
     this.emit('task', task);
-    this.dispatch(executor);
+    if (failed) this.failFromUpstream(task, this.results.get(failed.id)!);
+    else if (cancelled) this.finish(task, 'cancelled', null);
     return task;
   }
 
+  /** Cancel a task wherever it is: waiting, queued, or running (its worker is killed). */
   cancel(taskId: string): boolean {
     const task = this.tasks.get(taskId);
-    if (!task || task.state !== 'queued') return false;
-    const executor = this.executors.get(task.executorId)!;
-    executor.queue.splice(executor.queue.indexOf(task), 1);
+    if (!task || isFinal(task.state)) return false;
+    if (task.state === 'running') {
+      const executor = this.executors.get(task.executorId)!;
+      this.cancelRequested.add(task.id);
+      return executor.backend.cancel(task.id);
+    }
+    if (task.state === 'queued') {
+      const queue = this.executors.get(task.executorId)!.queue;
+      queue.splice(queue.indexOf(task), 1);
+    }
     this.finish(task, 'cancelled', null);
     return true;
   }
 
-  /** Stop accepting tasks; with cancelFutures drop the queued ones; resolves when nothing runs. */
+  /** Stop accepting tasks; with cancelFutures drop the unstarted ones; resolves when nothing is left. */
   async shutdownExecutor(executorId: string, wait: boolean, cancelFutures: boolean): Promise<void> {
     const executor = this.executors.get(executorId);
     if (!executor) throw new RequestError(`unknown executor ${executorId}`);
     executor.shutdown = true;
-    if (cancelFutures) for (const task of [...executor.queue]) this.cancel(task.id);
+    if (cancelFutures) {
+      for (const task of this.tasksOf(executor)) if (task.state === 'waiting' || task.state === 'queued') this.cancel(task.id);
+    }
     if (!wait) return;
     await new Promise<void>(resolve => {
       const check = (): void => {
-        if (executor.queue.length === 0 && executor.running === 0) {
+        if (this.tasksOf(executor).every(t => isFinal(t.state))) {
           this.off('finished', check);
           resolve();
         }
@@ -113,10 +172,24 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     });
   }
 
+  /** The client is gone: cancel everything it still had, stop its workers, keep the records. */
+  orphanClient(clientId: string): void {
+    for (const executor of this.executors.values()) {
+      if (executor.clientId !== clientId) continue;
+      executor.shutdown = true;
+      for (const task of this.tasksOf(executor)) {
+        task.orphaned = true;
+        if (!isFinal(task.state)) this.cancel(task.id);
+        else this.emit('task', task);
+      }
+      void executor.backend.shutdown();
+    }
+  }
+
   async close(): Promise<void> {
     for (const executor of this.executors.values()) {
       executor.shutdown = true;
-      for (const task of [...executor.queue]) this.cancel(task.id);
+      for (const task of this.tasksOf(executor)) if (!isFinal(task.state) && task.state !== 'running') this.cancel(task.id);
     }
     await Promise.allSettled([...this.executors.values()].map(e => e.backend.shutdown()));
   }
@@ -146,8 +219,44 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
         gpus_per_core: task.resources.gpus_per_core
       },
       error_type: task.failure?.error_type ?? null,
-      client_id: task.clientId
+      client_id: task.clientId,
+      dependencies: task.dependencies,
+      orphaned: task.orphaned
     };
+  }
+
+  get heldResultBytes(): number {
+    return this.results.heldBytes;
+  }
+
+  private tasksOf(executor: Executor): Task[] {
+    return [...this.tasks.values()].filter(task => task.executorId === executor.id);
+  }
+
+  private registerDependent(dep: Task, task: Task): void {
+    let set = this.dependents.get(dep.id);
+    if (!set) this.dependents.set(dep.id, (set = new Set()));
+    set.add(task);
+    if (isFinal(dep.state)) this.results.pin(dep.id);
+  }
+
+  /** The task no longer needs its dependencies' results held for it. */
+  private releaseDependencies(task: Task): void {
+    for (const id of task.dependencies) {
+      const set = this.dependents.get(id);
+      if (!set?.delete(task)) continue;
+      if (set.size === 0) this.dependents.delete(id);
+      const dep = this.tasks.get(id);
+      if (dep && isFinal(dep.state)) this.results.unpin(id);
+    }
+  }
+
+  private enqueue(task: Task): void {
+    const executor = this.executors.get(task.executorId)!;
+    task.state = 'queued';
+    executor.queue.push(task);
+    this.emit('task', task);
+    this.dispatch(executor);
   }
 
   private hasRoom(executor: Executor, task: Task): boolean {
@@ -162,19 +271,24 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       const task = executor.queue.shift()!;
       executor.running += 1;
       executor.coresInUse += coresOf(task);
-      void this.start(executor, task);
+      const inputs = [...task.blobs, ...task.dependencies.map(id => (this.results.get(id) as { result: Buffer }).result)];
+      this.releaseDependencies(task);
+      void this.start(executor, task, inputs);
     }
   }
 
-  private async start(executor: Executor, task: Task): Promise<void> {
+  private async start(executor: Executor, task: Task, inputs: Buffer[]): Promise<void> {
     let outcome: TaskOutcome;
     try {
-      outcome = await executor.backend.run(task, {
+      outcome = await executor.backend.run(task, inputs, {
         started: () => {
           task.startedAt = Date.now();
           this.setState(task, 'running');
         },
-        stream: (name, text) => this.emit('stream', task, name, text)
+        stream: (name, text) => {
+          appendOutput(task, text);
+          this.emit('stream', task, name, text);
+        }
       });
     } catch (error) {
       const message = (error as Error).message ?? String(error);
@@ -188,17 +302,50 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     executor.running -= 1;
     executor.coresInUse -= coresOf(task);
     task.runtime = outcome.runtime;
-    if (!outcome.ok) task.failure = outcome.failure;
-    this.finish(task, outcome.ok ? 'done' : 'error', outcome);
+    if (this.cancelRequested.delete(task.id)) {
+      this.finish(task, 'cancelled', null);
+    } else {
+      if (!outcome.ok) task.failure = outcome.failure;
+      this.finish(task, outcome.ok ? 'done' : 'error', outcome);
+    }
     this.dispatch(executor);
   }
 
+  private failFromUpstream(task: Task, upstream: TaskOutcome): void {
+    if (upstream.ok) return;
+    task.failure = upstream.failure;
+    this.finish(task, 'error', { ok: false, runtime: 0, failure: upstream.failure, exception: upstream.exception });
+  }
+
   private finish(task: Task, state: TaskState, outcome: TaskOutcome | null): void {
+    if (isFinal(task.state)) return;
     task.finishedAt = Date.now();
-    // The bridge keeps the record for the panel, not the inputs.
+    // The record stays for the panel, the inputs do not.
     task.blobs.length = 0;
+    this.releaseDependencies(task);
+    const waiting = [...(this.dependents.get(task.id) ?? [])];
+    if (outcome) this.results.put(task.id, outcome, waiting.length);
     this.setState(task, state);
     this.emit('finished', task, outcome);
+    this.rememberFinished(task);
+    for (const dependent of waiting) {
+      if (state === 'done') {
+        dependent.pendingDependencies -= 1;
+        if (dependent.pendingDependencies === 0 && dependent.state === 'waiting') this.enqueue(dependent);
+      } else if (state === 'error' && outcome) {
+        this.failFromUpstream(dependent, outcome);
+      } else {
+        this.finish(dependent, 'cancelled', null);
+      }
+    }
+  }
+
+  private rememberFinished(task: Task): void {
+    this.finishedOrder.push(task.id);
+    while (this.finishedOrder.length > this.options.finishedRecords) {
+      const old = this.finishedOrder.shift()!;
+      if (!this.dependents.has(old)) this.tasks.delete(old);
+    }
   }
 
   private setState(task: Task, state: TaskState): void {
@@ -206,4 +353,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     task.state = state;
     this.emit('task', task);
   }
+}
+
+function coresOfResources(resources: Task['resources']): number {
+  return resources.cores * resources.threads_per_core;
 }

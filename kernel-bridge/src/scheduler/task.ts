@@ -16,6 +16,14 @@ export interface Task {
   readonly resources: Resources;
   /** cloudpickled function, args, kwargs: opaque to the bridge. */
   readonly blobs: Buffer[];
+  /** Tasks whose results this one's arguments refer to. */
+  readonly dependencies: string[];
+  /** Dependencies not finished yet; the task waits while this is non-zero. */
+  pendingDependencies: number;
+  /** What the function printed, the last OUTPUT_LIMIT characters of it. */
+  output: string;
+  /** Its client went away; the record stays for the panel. */
+  orphaned: boolean;
   state: TaskState;
   submittedAt: number;
   startedAt: number | null;
@@ -38,6 +46,15 @@ export interface TaskView {
   resources: { cores: number; threads_per_core: number; gpus_per_core: number };
   error_type: string | null;
   client_id: string;
+  dependencies: string[];
+  orphaned: boolean;
+}
+
+/** How much of a task's stdout/stderr the bridge keeps for the panel. */
+export const OUTPUT_LIMIT = 64 * 1024;
+
+export function appendOutput(task: Task, text: string): void {
+  task.output = (task.output + text).slice(-OUTPUT_LIMIT);
 }
 
 export function mergeResources(executorDefaults: ResourceDict, perTask: ResourceDict): Resources {

@@ -1,5 +1,5 @@
 // The real bridge in-process: CURVE + ZAP on the client endpoint, the token on the HTTP API.
-import { test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,16 +8,18 @@ import * as zmq from 'zeromq';
 import { Bridge } from '../bridge.js';
 import type { ConnectionInfo } from '../connection-file.js';
 
-async function withBridge(body: (info: ConnectionInfo, file: string) => Promise<void>): Promise<void> {
-  const file = join(mkdtempSync(join(tmpdir(), 'bridge-test-')), 'bridge.json');
-  const bridge = new Bridge({ connectionFile: file, zmqHost: '127.0.0.1', httpHost: '127.0.0.1', httpPort: 0, maxMessageBytes: 1 << 20, log: () => {} });
-  const info = await bridge.start();
-  try {
-    await body(info, file);
-  } finally {
-    await bridge.stop();
-  }
-}
+// One bridge per process, as in production: ZAP's inproc endpoint exists once per ZeroMQ context.
+let bridge: Bridge;
+let info: ConnectionInfo;
+let file: string;
+
+before(async () => {
+  file = join(mkdtempSync(join(tmpdir(), 'bridge-test-')), 'bridge.json');
+  bridge = new Bridge({ connectionFile: file, zmqHost: '127.0.0.1', httpHost: '127.0.0.1', httpPort: 0, maxMessageBytes: 1 << 20, log: () => {} });
+  info = await bridge.start();
+});
+
+after(() => bridge.stop());
 
 async function hello(info: ConnectionInfo, keys: { publicKey: string; secretKey: string }): Promise<unknown> {
   const dealer = new zmq.Dealer({ linger: 0, receiveTimeout: 1500 });
@@ -37,18 +39,18 @@ async function hello(info: ConnectionInfo, keys: { publicKey: string; secretKey:
 }
 
 test('connection files are private; only the issued client key gets an answer', async () => {
-  await withBridge(async (info, file) => {
+  {
     assert.equal(statSync(file).mode & 0o777, 0o600);
     assert.equal(statSync(file.replace(/\.json$/, '-worker.json')).mode & 0o777, 0o600);
     assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')), info);
     const welcome = (await hello(info, { publicKey: info.client_public_key, secretKey: info.client_secret_key })) as { type: string };
     assert.equal(welcome.type, 'welcome');
     assert.equal(await hello(info, zmq.curveKeyPair()), 'EAGAIN');
-  });
+  }
 });
 
 test('the HTTP API wants the token and says what exists', async () => {
-  await withBridge(async info => {
+  {
     const get = (path: string, token?: string) =>
       fetch(`${info.http_url}${path}`, { headers: token ? { Authorization: `token ${token}` } : {} });
     assert.equal((await get('/api/status')).status, 403);
@@ -59,5 +61,5 @@ test('the HTTP API wants the token and says what exists', async () => {
     const missing = await get('/api/nothing', info.token);
     assert.equal(missing.status, 404);
     assert.match(((await missing.json()) as { error: string }).error, /\/api\/tasks/);
-  });
+  }
 });

@@ -45,11 +45,12 @@ export class WorkerHub {
     this.expected.delete(workerId);
   }
 
-  /** Send the task; resolves with the worker's result. `lost` ends it if the process dies first. */
-  run(conn: WorkerConnection, task: Task, hooks: RunHooks): Promise<TaskOutcome> {
+  /** Send the task and its inputs; resolves with the worker's result. `lost` ends it if the process dies first. */
+  run(conn: WorkerConnection, task: Task, inputs: Buffer[], hooks: RunHooks): Promise<TaskOutcome> {
     return new Promise(resolve => {
       this.running.set(conn.peer.toString('hex'), { taskId: task.id, hooks, resolve });
-      void this.send(conn, encodeHeader({ v: 1, type: 'task', task_id: task.id, fn_name: task.fnName }), ...task.blobs);
+      const header = { v: 1, type: 'task', task_id: task.id, fn_name: task.fnName, dependencies: task.dependencies } as const;
+      void this.send(conn, encodeHeader(header), ...inputs);
       hooks.started();
     });
   }

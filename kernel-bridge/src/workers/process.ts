@@ -1,0 +1,125 @@
+// One worker process (or one mpiexec of them): started with execa, known to the hub once it says
+// hello, and watched so that its death fails what it runs instead of leaving a future hanging.
+import { randomUUID } from 'node:crypto';
+import { execa, type ResultPromise } from 'execa';
+import type { RunHooks, TaskOutcome } from '../backends/backend.js';
+import type { Task } from '../scheduler/task.js';
+import type { WorkerConnection, WorkerHub } from './hub.js';
+
+export interface WorkerSpawn {
+  /** Full command line; `workerId` must be the id passed to it as --worker-id. */
+  command: string[];
+  workerId: string;
+  cwd: string | null;
+  /** Added to the bridge's own environment. */
+  env: Record<string, string>;
+}
+
+const TAIL_BYTES = 4096;
+const STOP_GRACE_MS = 3000;
+
+export function newWorkerId(): string {
+  return `w-${randomUUID()}`;
+}
+
+export class WorkerStartError extends Error {}
+
+export class WorkerProcess {
+  private output = '';
+  private alive = true;
+  private constructor(
+    private readonly hub: WorkerHub,
+    private readonly child: ResultPromise,
+    readonly conn: WorkerConnection,
+    /** Resolves with a sentence saying how the process ended. */
+    readonly exited: Promise<string>,
+    private readonly describe: string
+  ) {
+    void exited.then(() => (this.alive = false));
+  }
+
+  /** Start the process and wait for its hello; throws WorkerStartError if it dies first. */
+  static async start(hub: WorkerHub, spawn: WorkerSpawn, onOutput?: (text: string) => void): Promise<WorkerProcess> {
+    const [file, ...args] = spawn.command;
+    const hello = hub.expect(spawn.workerId);
+    const child = execa(file, args, {
+      cwd: spawn.cwd ?? undefined,
+      env: spawn.env,
+      stdin: 'ignore',
+      all: true,
+      buffer: false,
+      reject: false
+    });
+    let output = '';
+    child.all?.on('data', (chunk: Buffer) => {
+      const text = chunk.toString('utf8');
+      output = (output + text).slice(-TAIL_BYTES);
+      onOutput?.(text);
+    });
+    const describe = `\`${[file, ...args].slice(0, 4).join(' ')} …\``;
+    const exited = child.then(result => {
+      const how = result.signal ? `was killed by ${result.signal}` : `exited with code ${result.exitCode}`;
+      const spawnError = result.failed && result.exitCode === undefined && !result.signal ? `: ${result.shortMessage}` : '';
+      return `worker process ${describe} ${how}${spawnError}`;
+    });
+    const first = await Promise.race([hello, exited]);
+    if (typeof first === 'string') {
+      hub.forget(spawn.workerId, first);
+      throw new WorkerStartError(`${first} before it connected${output ? `; its last output:\n${output}` : ''}`);
+    }
+    const worker = new WorkerProcess(hub, child, first, exited, describe);
+    child.all?.on('data', (chunk: Buffer) => (worker.output = (worker.output + chunk.toString('utf8')).slice(-TAIL_BYTES)));
+    worker.output = output;
+    return worker;
+  }
+
+  get running(): boolean {
+    return this.alive;
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** Run one task; if the process dies meanwhile the outcome says how, with its last output. */
+  async run(task: Task, inputs: Buffer[], hooks: RunHooks): Promise<TaskOutcome> {
+    const started = Date.now();
+    return Promise.race([
+      this.hub.run(this.conn, task, inputs, hooks),
+      this.exited.then(why => {
+        const outcome = this.lostOutcome(`${why} while running ${task.fnName}`, started);
+        this.hub.lost(this.conn, outcome);
+        return outcome;
+      })
+    ]);
+  }
+
+  lostOutcome(why: string, started: number): TaskOutcome {
+    return {
+      ok: false,
+      runtime: (Date.now() - started) / 1000,
+      failure: {
+        error_type: 'ExecutorlabWorkerError',
+        error_message: why,
+        traceback: this.output ? `${why}\nlast output of the worker:\n${this.output}` : why
+      },
+      exception: null
+    };
+  }
+
+  kill(signal: NodeJS.Signals = 'SIGKILL'): void {
+    if (this.alive) this.child.kill(signal);
+  }
+
+  /** Ask it to leave, kill it if it does not within a grace period. */
+  async stop(): Promise<void> {
+    if (this.alive) await this.hub.stop(this.conn);
+    const timer = setTimeout(() => this.kill('SIGKILL'), STOP_GRACE_MS);
+    await this.exited;
+    clearTimeout(timer);
+  }
+
+  get description(): string {
+    return this.describe;
+  }
+}
