@@ -117,3 +117,52 @@ def run_client(code: str, env: dict, timeout: float = 120) -> subprocess.Complet
         env={**os.environ, "PYTHONPATH": str(REPO), **env},
         capture_output=True, text=True, timeout=timeout,
     )
+
+
+class StandaloneBridge:
+    """A bridge process of its own, as the server extension would run it, for kernels in subprocesses."""
+
+    def __init__(self, tmp_path: Path, *args: str):
+        from executorlab.client import bridge_process
+
+        self.connection_file = tmp_path / "bridge.json"
+        self.process = subprocess.Popen(
+            bridge_process.bridge_command(str(self.connection_file), *args),
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=open(tmp_path / "bridge.log", "wb"),
+        )
+        self.info = bridge_process.wait_for_connection_file(str(self.connection_file), 30, self.process)
+        self.env = {"EXECUTORLAB_CONNECTION_FILE": str(self.connection_file)}
+
+    def api(self, path: str, method: str = "GET"):
+        request = urllib.request.Request(f"{self.info['http_url']}{path}", method=method)
+        request.add_header("Authorization", f"token {self.info['token']}")
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read() or b"null")
+
+    def tasks(self, fn_name=None) -> list:
+        tasks = self.api("/api/tasks")[1]["tasks"]
+        return [t for t in tasks if fn_name is None or t["fn_name"] == fn_name]
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=20)
+
+
+@pytest.fixture
+def standalone_bridge(tmp_path):
+    bridge = StandaloneBridge(tmp_path, "--client-timeout", "2")
+    yield bridge
+    bridge.stop()
+
+
+def wait_for(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")

@@ -35,6 +35,8 @@ export interface BridgeOptions {
   httpHost: string;
   httpPort: number;
   maxMessageBytes: number;
+  /** A client silent for this long (it heartbeats every 2 s when idle) is treated as gone. */
+  clientTimeoutMs: number;
   log: (line: string) => void;
 }
 
@@ -46,8 +48,7 @@ interface Client {
   lastSeen: number;
 }
 
-/** A client silent for this long (it heartbeats every 2 s when idle) is treated as gone. */
-const CLIENT_TIMEOUT_MS = 15_000;
+
 
 export class Bridge {
   readonly instanceId = randomUUID();
@@ -131,7 +132,7 @@ export class Bridge {
       http_url: httpUrl,
       token: this.token
     };
-    this.liveness = setInterval(this.checkClients, 2000);
+    this.liveness = setInterval(this.checkClients, Math.min(2000, this.options.clientTimeoutMs / 2));
     this.liveness.unref();
     // Written last: its presence means the bridge is ready.
     await writePrivateJson(this.options.connectionFile, info);
@@ -149,7 +150,8 @@ export class Bridge {
   private checkClients = (): void => {
     const now = Date.now();
     for (const client of [...this.clients.values()]) {
-      if (now - client.lastSeen > CLIENT_TIMEOUT_MS) this.dropClient(client, `was silent for ${CLIENT_TIMEOUT_MS / 1000} s`);
+      const limit = this.options.clientTimeoutMs;
+      if (now - client.lastSeen > limit) this.dropClient(client, `was silent for ${limit / 1000} s`);
     }
   };
 

@@ -3,7 +3,8 @@ import { parseArgs } from 'node:util';
 import { Bridge } from './bridge.js';
 
 const USAGE = `usage: executorlab-bridge --connection-file PATH [--zmq-host 127.0.0.1] [--http-host 127.0.0.1]
-       [--http-port 0] [--max-message-mb 2048] [--exit-with-parent PID]`;
+       [--http-port 0] [--max-message-mb 2048] [--client-timeout SECONDS] [--exit-with-parent PID]
+The client timeout defaults to $EXECUTORLAB_CLIENT_TIMEOUT or 15 s.`;
 
 function fail(message: string): never {
   process.stderr.write(`executorlab-bridge: ${message}\n${USAGE}\n`);
@@ -31,6 +32,7 @@ async function main(): Promise<void> {
         'http-host': { type: 'string', default: '127.0.0.1' },
         'http-port': { type: 'string' },
         'max-message-mb': { type: 'string' },
+        'client-timeout': { type: 'string', default: process.env.EXECUTORLAB_CLIENT_TIMEOUT },
         'exit-with-parent': { type: 'string' }
       },
       strict: true
@@ -46,6 +48,7 @@ async function main(): Promise<void> {
     httpHost: values['http-host']!,
     httpPort: intOption('http-port', values['http-port'], 0),
     maxMessageBytes: intOption('max-message-mb', values['max-message-mb'], 2048) * 1024 * 1024,
+    clientTimeoutMs: Math.max(1, intOption('client-timeout', values['client-timeout'], 15)) * 1000,
     log
   });
 
