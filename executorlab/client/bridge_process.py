@@ -17,11 +17,13 @@ BRIDGE_SCRIPT = Path(__file__).resolve().parent.parent / "bridge" / "bridge.mjs"
 
 
 def node_executable() -> str:
-    node = os.environ.get(NODE_ENV) or shutil.which("node")
+    configured = os.environ.get(NODE_ENV)
+    node = shutil.which(configured) if configured else shutil.which("node")
     if not node:
+        where = f"{NODE_ENV}={configured!r} is not an executable" if configured else "`node` is not on PATH"
         raise BridgeConnectionError(
-            f"Node.js is needed to run the executorlab bridge but `node` is not on PATH; install Node.js 20 "
-            f"or set {NODE_ENV} to its path"
+            f"Node.js is needed to run the executorlab bridge but {where}; install Node.js 20 "
+            f"(Debian: apt-get install nodejs) or set {NODE_ENV} to the path of `node`"
         )
     return node
 
