@@ -4,8 +4,10 @@ import concurrent.futures
 import inspect
 import json
 import math
+import os
 import threading
 import uuid
+import warnings
 from concurrent.futures import Future
 from typing import Callable, Optional
 
@@ -245,6 +247,21 @@ class _Batcher:
             batch.set_exception(self.last_error)
 
 
+def _default_block_workers(max_cores: Optional[int], resource_dict: Optional[dict]) -> int:
+    """executorlib's number of warm workers when max_workers is not given."""
+    cores = (resource_dict or {}).get("cores")
+    if max_cores is not None:
+        # A bad cores value is the bridge's to explain; here it only must not break the division.
+        return max(1, int(max_cores) // (cores if isinstance(cores, int) and cores >= 1 else 1))
+    cpus = os.cpu_count() or 1
+    warnings.warn(
+        f"max_workers parameter is not set, set default based on CPU count: max_workers={cpus}",
+        UserWarning,
+        stacklevel=3,
+    )
+    return cpus
+
+
 def _not_yet(name: str, value, default) -> None:
     if value != default:
         raise NotImplementedError(f"{name}={value!r} is not supported by executorlab yet (only {default!r})")
@@ -283,6 +300,8 @@ class SingleNodeExecutor(BaseExecutor):
             raise ValueError("restart_limit needs block_allocation=True: only long-lived workers are restarted")
         if disable_dependencies and plot_dependency_graph:
             raise ValueError("plot_dependency_graph needs dependencies; do not set disable_dependencies=True")
+        if block_allocation and max_workers is None:
+            max_workers = _default_block_workers(max_cores, resource_dict)
         _not_yet("cache_directory", cache_directory, None)
         _not_yet("plot_dependency_graph", plot_dependency_graph, False)
         _not_yet("plot_dependency_graph_filename", plot_dependency_graph_filename, None)

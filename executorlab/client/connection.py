@@ -56,6 +56,8 @@ def remote_exception(message: dict, blobs: list) -> BaseException:
         kind, text = message["error_type"], message["error_message"]
         if kind == "ValueError":
             exception = ValueError(text)
+        elif kind == "TimeoutError":  # run_time_max: the bridge killed the call
+            exception = TimeoutError(text)
         else:
             exception = ExecutorlabWorkerError(text if kind == ExecutorlabWorkerError.__name__ else f"{kind}: {text}")
     if message.get("traceback"):

@@ -90,13 +90,17 @@ def test_stdout_of_the_function_reaches_the_caller(capfd):
 
 @pytest.mark.parametrize(
     "resource_dict, complaint",
-    [({"cores": 1, "colour": "red"}, "colour"), ({"cores": "two"}, "cores"), ({"cores": 0}, "cores")],
+    [
+        ({"cores": 1, "colour": "red"}, "unknown key 'colour'; allowed keys: cores, threads_per_core"),
+        ({"cores": "two"}, "resource_dict['cores'] must be an integer ≥ 1 or None, got 'two'"),
+        ({"cores": 0}, "resource_dict['cores'] must be an integer ≥ 1 or None, got 0"),
+    ],
 )
 def test_bad_resource_dict_fails_at_submit(resource_dict, complaint):
     with SingleNodeExecutor() as exe:
         with pytest.raises(ValueError) as info:
             exe.submit(sum, [1], resource_dict=resource_dict)
-    assert complaint in str(info.value) and "Allowed keys: cores" in str(info.value)
+    assert complaint in str(info.value)
 
 
 def test_bad_executor_resource_dict_fails_at_construction():

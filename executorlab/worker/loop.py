@@ -1,11 +1,13 @@
-"""The worker's main loop: ``python -m executorlab.worker --bridge-file F --worker-id W``.
+"""The worker's main loop: ``python -m executorlab.worker --bridge-file F --worker-id W [--worker-index N]``.
 
 Rank 0 talks to the bridge; under ``mpiexec`` every rank runs the function and rank 0 returns the list
-of all ranks' results, as executorlib does.
+of all ranks' results, as executorlib does. A worker of a block allocation first runs the executor's
+init_function (on every rank); its dict, with ``executorlib_worker_id``, is the worker's memory.
 """
 
 import argparse
 import contextlib
+import inspect
 import json
 import os
 import socket
@@ -34,10 +36,26 @@ def _mpi_world():
     return MPI.COMM_WORLD if MPI.COMM_WORLD.Get_size() > 1 else None
 
 
-def _call(fn, args, kwargs):
+def _with_memory(fn, args: tuple, kwargs: dict, memory: dict) -> dict:
+    """executorlib's worker memory: an entry becomes a keyword argument when ``fn`` has a parameter of that
+    name (positional-or-keyword or keyword-only) that the caller did not pass."""
+    if not memory:
+        return kwargs
+    try:
+        parameters = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):  # builtins without a signature take nothing from memory
+        return kwargs
+    positional = [p.name for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    supplied = set(kwargs) | set(positional[: len(args)])
+    named = [p.name for p in parameters if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    extra = {name: memory[name] for name in named if name in memory and name not in supplied}
+    return {**kwargs, **extra} if extra else kwargs
+
+
+def _call(fn, args, kwargs, memory=None):
     """(True, value) or (False, (exception, traceback text))."""
     try:
-        return True, fn(*args, **kwargs)
+        return True, fn(*args, **_with_memory(fn, args, kwargs, memory or {}))
     except BaseException as error:  # the function's own failure is a result to report, whatever it is
         return False, (error, traceback.format_exc())
 
@@ -64,11 +82,12 @@ class Worker:
 
 
 def _failure(task_id: str, runtime: float, error: BaseException, tb: str):
+    return _failure_message({"type": "result", "task_id": task_id, "ok": False, "runtime": runtime}, error, tb)
+
+
+def _failure_message(header: dict, error: BaseException, tb: str):
     header = {
-        "type": "result",
-        "task_id": task_id,
-        "ok": False,
-        "runtime": runtime,
+        **header,
         "error_type": type(error).__name__,
         "error_message": str(error)[:100_000],
         "traceback": tb[-1_000_000:],
@@ -79,7 +98,7 @@ def _failure(task_id: str, runtime: float, error: BaseException, tb: str):
         return header, []
 
 
-def _load_and_call(blobs: list, dependencies: list):
+def _load_and_call(blobs: list, dependencies: list, memory: dict):
     """Unpickle the call, put the dependencies' results where the arguments referred to them, run it."""
     try:
         results = {task_id: cloudpickle.loads(blob) for task_id, blob in zip(dependencies, blobs[3:])}
@@ -88,18 +107,54 @@ def _load_and_call(blobs: list, dependencies: list):
         kwargs = loads_arguments(blobs[2], results)
     except BaseException as error:
         return False, (error, traceback.format_exc())
-    return _call(fn, args, kwargs)
+    return _call(fn, args, kwargs, memory)
 
 
-def run_task(worker, comm, task_id: str, blobs: list, dependencies: list) -> None:
+def _load_and_init(blob: bytes, memory: dict):
+    """Call the init_function; the dict it returns joins the worker's memory. (True, None) or a failure."""
+    try:
+        init_function = cloudpickle.loads(blob)
+    except BaseException as error:
+        return False, (error, traceback.format_exc())
+    ok, value = _call(init_function, (), {}, memory)
+    if not ok:
+        return ok, value
+    if not isinstance(value, dict):
+        error = TypeError(
+            "init_function must return a dict, whose entries become keyword arguments of the calls; "
+            f"it returned {type(value).__name__}"
+        )
+        return False, (error, "".join(traceback.format_exception_only(type(error), error)))
+    memory.update(value)
+    return True, None
+
+
+def run_init(worker, comm, blob: bytes, memory: dict) -> None:
+    """Run the init_function on every rank and tell the bridge how it went (the first rank's failure)."""
+    if comm is None:
+        ok, value = _load_and_init(blob, memory)
+    else:
+        comm.bcast(("init", blob), root=0)
+        outcomes = comm.gather(_load_and_init(blob, memory), root=0)
+        failed = [outcome for outcome in outcomes if not outcome[0]]
+        ok, value = failed[0] if failed else (True, None)
+    if ok:
+        worker.send({"type": "init_result", "ok": True})
+    else:
+        header, extra = _failure_message({"type": "init_result", "ok": False}, *value)
+        worker.send(header, *extra)
+
+
+def run_task(worker, comm, task_id: str, blobs: list, dependencies: list, memory: dict) -> None:
     started = time.perf_counter()
     forward = lambda name, text: worker.send({"type": "stream", "task_id": task_id, "name": name, "text": text})
     out, err = StreamForwarder("stdout", forward), StreamForwarder("stderr", forward)
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         if comm is None:
-            ok, value = _load_and_call(blobs, dependencies)
+            ok, value = _load_and_call(blobs, dependencies, memory)
         else:
-            outcomes = comm.gather(_load_and_call(*comm.bcast((blobs, dependencies), root=0)), root=0)
+            comm.bcast(("task", blobs, dependencies), root=0)
+            outcomes = comm.gather(_load_and_call(blobs, dependencies, memory), root=0)
             failed = [outcome for outcome in outcomes if not outcome[0]]
             ok, value = failed[0] if failed else (True, [outcome[1] for outcome in outcomes])
         out.flush()
@@ -118,24 +173,31 @@ def run_task(worker, comm, task_id: str, blobs: list, dependencies: list) -> Non
         worker.send(header, *extra)
 
 
-def follower_loop(comm) -> None:
-    """Ranks > 0: take each task's blobs from rank 0, run it, give the outcome back; None ends."""
+def follower_loop(comm, memory: dict) -> None:
+    """Ranks > 0: take each init or task from rank 0, run it, give the outcome back; None ends."""
     while True:
-        task = comm.bcast(None, root=0)
-        if task is None:
+        message = comm.bcast(None, root=0)
+        if message is None:
             return
-        comm.gather(_load_and_call(*task), root=0)
+        if message[0] == "init":
+            comm.gather(_load_and_init(message[1], memory), root=0)
+        else:
+            comm.gather(_load_and_call(message[1], message[2], memory), root=0)
 
 
 def main(argv) -> int:
     parser = argparse.ArgumentParser(prog="python -m executorlab.worker")
     parser.add_argument("--bridge-file", required=True, help="worker credentials written by the bridge (mode 0600)")
     parser.add_argument("--worker-id", required=True)
+    parser.add_argument(
+        "--worker-index", type=int, default=0, help="place in a block allocation's pool: executorlib_worker_id"
+    )
     options = parser.parse_args(argv)
     sys.path.insert(0, os.getcwd())
+    memory = {"executorlib_worker_id": options.worker_index}
     comm = _mpi_world()
     if comm is not None and comm.Get_rank() > 0:
-        follower_loop(comm)
+        follower_loop(comm, memory)
         return 0
     with open(options.bridge_file, encoding="utf-8") as f:
         credentials = json.load(f)
@@ -155,8 +217,10 @@ def main(argv) -> int:
             message = decode(frames[0])
             if message["type"] == "shutdown":
                 break
-            if message["type"] == "task":
-                run_task(worker, comm, message["task_id"], frames[1:], message.get("dependencies", []))
+            if message["type"] == "init":
+                run_init(worker, comm, frames[1], memory)
+            elif message["type"] == "task":
+                run_task(worker, comm, message["task_id"], frames[1:], message.get("dependencies", []), memory)
     finally:
         if comm is not None:
             comm.bcast(None, root=0)

@@ -1,8 +1,10 @@
 // Composes the bridge: keys, the two ROUTER endpoints, the scheduler, the HTTP API, the event hub.
 import { randomBytes, randomUUID } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import * as zmq from 'zeromq';
-import { LocalBackend } from './backends/local.js';
-import type { TaskOutcome } from './backends/backend.js';
+import { BlockAllocationBackend, processLauncher } from './backends/block.js';
+import { LocalBackend, workerPythonPath } from './backends/local.js';
+import type { Backend, TaskOutcome } from './backends/backend.js';
 import {
   writePrivateJson,
   removeQuietly,
@@ -18,10 +20,13 @@ import {
   resourceDictProblem,
   SUBMIT_BLOBS,
   type BridgeToClient,
-  type ClientMessage
+  type ClientMessage,
+  type ResourceDict
 } from './protocol/messages.js';
+import { blockGpuProblem, checkLocalResources, isEmptyResourceDict, mergeResourceDicts } from './resources/capabilities.js';
+import { HostProbe } from './resources/host.js';
 import { RequestError, Scheduler } from './scheduler/scheduler.js';
-import type { Task } from './scheduler/task.js';
+import { mergeResources, type Task } from './scheduler/task.js';
 import { RouterEndpoint } from './transport/endpoint.js';
 import { ZapAuthenticator } from './transport/zap.js';
 import { WorkerHub } from './workers/hub.js';
@@ -58,6 +63,7 @@ export class Bridge {
   private readonly workers: WorkerHub;
   private readonly events = new EventHub(() => this.scheduler.views());
   private readonly clients = new Map<string, Client>();
+  private readonly host = new HostProbe();
   private readonly token = randomBytes(24).toString('hex');
   private readonly api: ApiServer;
   private clientEndpoint!: RouterEndpoint;
@@ -95,6 +101,9 @@ export class Bridge {
     const clientKeys = zmq.curveKeyPair();
     const workerKeys = zmq.curveKeyPair();
     const serverKeys = zmq.curveKeyPair();
+    const gpus = await this.host.detectGpus();
+    this.scheduler.gpus.reset(gpus.devices);
+    this.options.log(`GPUs for tasks: ${gpus.devices.length ? gpus.devices.join(',') : 'none'} (${gpus.source})`);
     await this.zap.start();
     this.zap.allow(clientKeys.publicKey);
     this.zap.allow(workerKeys.publicKey);
@@ -225,18 +234,17 @@ export class Bridge {
   private async handle(client: Client, message: Exclude<ClientMessage, { type: 'hello' }>, blobs: Buffer[]): Promise<void> {
     switch (message.type) {
       case 'create_executor': {
+        const backend = this.createBackend(client, message, blobs);
+        const problems = (await backend.resourceProblems?.(mergeResourceDicts(message.options.resource_dict, {}))) ?? [];
+        if (problems.length > 0) throw new RequestError(problems.join('; '));
         this.scheduler.createExecutor({
           id: message.executor_id,
           name: message.name,
           clientId: client.clientId,
           options: message.options,
-          backend: new LocalBackend(this.workers, {
-            python: client.python,
-            pythonpath: client.pythonpath,
-            bridgeFile: this.workerFile,
-            openmpiOversubscribe: message.options.openmpi_oversubscribe
-          })
+          backend
         });
+        if (message.options.block_allocation) await this.scheduler.resizeExecutor(message.executor_id, message.options.max_workers!);
         await this.send(client.peer, { v: 1, type: 'reply', request_id: message.request_id, ok: true });
         return;
       }
@@ -244,6 +252,8 @@ export class Bridge {
         if (blobs.length !== SUBMIT_BLOBS) {
           throw new RequestError(`submit carries ${blobs.length} blobs; it needs exactly ${SUBMIT_BLOBS} (function, args, kwargs)`);
         }
+        const problem = await this.resourceProblem(message.executor_id, message.resource_dict);
+        if (problem) throw new RequestError(problem);
         this.scheduler.submit({
           taskId: message.task_id,
           executorId: message.executor_id,
@@ -264,7 +274,7 @@ export class Bridge {
         this.dropClient(client, 'said bye');
         return;
       case 'validate_resources': {
-        const problem = resourceDictProblem(message.resource_dict);
+        const problem = await this.resourceProblem(message.executor_id, message.resource_dict);
         await this.send(
           client.peer,
           problem === null
@@ -274,13 +284,7 @@ export class Bridge {
         return;
       }
       case 'resize_executor': {
-        const executor = this.scheduler.executor(message.executor_id);
-        if (!executor) throw new RequestError(`unknown executor ${message.executor_id}`);
-        if (!executor.backend.resize) {
-          throw new RequestError('max_workers can only be changed with block_allocation=True');
-        }
-        executor.options.max_workers = message.max_workers;
-        await executor.backend.resize(message.max_workers);
+        await this.scheduler.resizeExecutor(message.executor_id, message.max_workers);
         await this.send(client.peer, { v: 1, type: 'reply', request_id: message.request_id, ok: true });
         return;
       }
@@ -294,6 +298,54 @@ export class Bridge {
         return;
       }
     }
+  }
+
+  /** One process per call, or with block_allocation a pool of warm workers; both on this machine. */
+  private createBackend(client: Client, message: Extract<ClientMessage, { type: 'create_executor' }>, blobs: Buffer[]): Backend {
+    const { options } = message;
+    if (options.init_function !== (blobs.length === 1) || blobs.length > 1) {
+      throw new RequestError(
+        `create_executor with init_function=${options.init_function} must carry ${options.init_function ? 'the init_function blob' : 'no blob'}, got ${blobs.length}`
+      );
+    }
+    if (!options.block_allocation && (options.init_function || options.restart_limit > 0)) {
+      throw new RequestError('init_function and restart_limit need block_allocation=True: they are about long-lived workers');
+    }
+    const local = {
+      python: client.python,
+      pythonpath: client.pythonpath,
+      bridgeFile: this.workerFile,
+      openmpiOversubscribe: options.openmpi_oversubscribe,
+      executorName: message.name,
+      host: this.host
+    };
+    if (!options.block_allocation) return new LocalBackend(this.workers, local);
+    const resources = mergeResources(options.resource_dict, {});
+    // The client sends max_workers (executorlib's default: max_cores // cores, else the CPU count).
+    options.max_workers ??= Math.max(1, options.max_cores !== null ? Math.floor(options.max_cores / resources.cores) : availableParallelism());
+    const gpuProblem = blockGpuProblem(options.resource_dict, options.max_workers, this.scheduler.gpus.total);
+    if (gpuProblem) throw new RequestError(gpuProblem);
+    return new BlockAllocationBackend({
+      launch: processLauncher({ ...local, hub: this.workers, resources, gpus: this.scheduler.gpus }),
+      initFunction: options.init_function ? blobs[0] : null,
+      restartLimit: options.restart_limit,
+      executorName: message.name,
+      checkResources: dict => checkLocalResources(dict, this.host, { ...local, env: workerPythonPath(client.pythonpath) }),
+      log: this.options.log
+    });
+  }
+
+  /** Why a call's resource_dict cannot run on its executor (schema, then what the backend honours), or null. */
+  private async resourceProblem(executorId: string, dict: unknown): Promise<string | null> {
+    const invalid = resourceDictProblem(dict);
+    if (invalid) return invalid;
+    const executor = this.scheduler.executor(executorId);
+    if (!executor) return `unknown executor ${executorId}`;
+    const perTask = dict as ResourceDict;
+    // The executor's own defaults were checked when it was created.
+    if (isEmptyResourceDict(perTask) || !executor.backend.resourceProblems) return null;
+    const problems = await executor.backend.resourceProblems(mergeResourceDicts(executor.options.resource_dict, perTask), perTask);
+    return problems.length > 0 ? problems.join('; ') : null;
   }
 
   private reportResult(task: Task, outcome: TaskOutcome | null): void {

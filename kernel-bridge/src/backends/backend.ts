@@ -1,4 +1,4 @@
-import type { Failure } from '../protocol/messages.js';
+import type { Failure, ResourceDict } from '../protocol/messages.js';
 import type { Task } from '../scheduler/task.js';
 
 export type TaskOutcome =
@@ -14,9 +14,17 @@ export interface RunHooks {
 /** Where an executor's tasks run: this machine, an allocation, or a scheduler job per call. */
 export interface Backend {
   readonly kind: string;
+  /** Its workers hold their GPUs for their lifetime (block allocation): the scheduler hands none out per task. */
+  readonly holdsGpus?: boolean;
+  /**
+   * Why this backend cannot honour `merged` (executor defaults overlaid by the call's keys, schema-valid);
+   * empty when it can. `perTask` is the call's own dict, undefined when checking the executor's defaults.
+   */
+  resourceProblems?(merged: ResourceDict, perTask?: ResourceDict): Promise<string[]>;
   /** Run the task; `inputs` are its function, args, kwargs blobs, then its dependencies' results. */
   run(task: Task, inputs: Buffer[], hooks: RunHooks): Promise<TaskOutcome>;
-  /** Kill the task if it is running here (its run() then resolves with a failure); false if not. */
+  /** Kill the task if it runs here, or drop it if it waits here for a worker (its run() then resolves
+   *  with a failure); false if the backend does not have it. */
   cancel(taskId: string): boolean;
   /** Block allocation only: grow or shrink the pool of warm workers. */
   resize?(maxWorkers: number): Promise<void>;

@@ -6,10 +6,13 @@ export interface WorkerCommandOptions {
   openmpiOversubscribe: boolean;
   bridgeFile: string;
   workerId: string;
+  /** Block allocation: the worker's place in the pool, passed to functions as executorlib_worker_id. */
+  workerIndex?: number;
 }
 
-export function workerArgs(o: Pick<WorkerCommandOptions, 'python' | 'bridgeFile' | 'workerId'>): string[] {
-  return [o.python, '-m', 'executorlab.worker', '--bridge-file', o.bridgeFile, '--worker-id', o.workerId];
+export function workerArgs(o: Pick<WorkerCommandOptions, 'python' | 'bridgeFile' | 'workerId' | 'workerIndex'>): string[] {
+  const index = o.workerIndex === undefined ? [] : ['--worker-index', String(o.workerIndex)];
+  return [o.python, '-m', 'executorlab.worker', '--bridge-file', o.bridgeFile, '--worker-id', o.workerId, ...index];
 }
 
 /** executorlib's MpiExecSpawner: no launcher for one core, else `mpiexec -n N [--oversubscribe]`. */

@@ -1,6 +1,10 @@
 // Runs each task in a fresh worker process on this machine (executorlib's default, non-block mode).
 import type { Backend, RunHooks, TaskOutcome } from './backend.js';
 import { localWorkerCommand } from './commands.js';
+import type { ResourceDict } from '../protocol/messages.js';
+import { checkLocalResources } from '../resources/capabilities.js';
+import { taskEnvironment } from '../resources/environment.js';
+import type { HostProbe } from '../resources/host.js';
 import type { Task } from '../scheduler/task.js';
 import type { WorkerHub } from '../workers/hub.js';
 import { newWorkerId, WorkerProcess, WorkerStartError } from '../workers/process.js';
@@ -10,42 +14,65 @@ export interface LocalBackendOptions {
   pythonpath: string[];
   bridgeFile: string;
   openmpiOversubscribe: boolean;
+  /** The executor's class name, for messages. */
+  executorName: string;
+  host: HostProbe;
+}
+
+/** PYTHONPATH of a worker: the kernel's folders first, so its modules import in the worker. */
+export function workerPythonPath(pythonpath: string[]): Record<string, string> {
+  return { PYTHONPATH: [...pythonpath, process.env.PYTHONPATH ?? ''].filter(Boolean).join(':') };
 }
 
 export class LocalBackend implements Backend {
   readonly kind = 'local';
   private readonly workers = new Map<string, WorkerProcess>();
+  /** Tasks whose worker is still starting, and whether they were cancelled meanwhile. */
+  private readonly starting = new Map<string, boolean>();
 
   constructor(
     private readonly hub: WorkerHub,
     private readonly options: LocalBackendOptions
   ) {}
 
+  resourceProblems(merged: ResourceDict): Promise<string[]> {
+    const { python, pythonpath, executorName, host } = this.options;
+    return checkLocalResources(merged, host, { python, env: workerPythonPath(pythonpath), executorName });
+  }
+
   async run(task: Task, inputs: Buffer[], hooks: RunHooks): Promise<TaskOutcome> {
     const workerId = newWorkerId();
     const started = Date.now();
-    let worker: WorkerProcess;
-    try {
-      worker = await WorkerProcess.start(this.hub, {
-        command: localWorkerCommand({
-          python: this.options.python,
-          cores: task.resources.cores,
-          openmpiOversubscribe: this.options.openmpiOversubscribe,
-          bridgeFile: this.options.bridgeFile,
-          workerId
-        }),
-        workerId,
-        cwd: task.resources.cwd,
-        env: { PYTHONPATH: [...this.options.pythonpath, process.env.PYTHONPATH ?? ''].filter(Boolean).join(':') }
-      });
-    } catch (error) {
-      if (!(error instanceof WorkerStartError)) throw error;
-      return {
-        ok: false,
-        runtime: (Date.now() - started) / 1000,
-        failure: { error_type: 'ExecutorlabWorkerError', error_message: error.message, traceback: error.message },
-        exception: null
-      };
+    const failed = (message: string): TaskOutcome => ({
+      ok: false,
+      runtime: (Date.now() - started) / 1000,
+      failure: { error_type: 'ExecutorlabWorkerError', error_message: message, traceback: message },
+      exception: null
+    });
+    this.starting.set(task.id, false);
+    const worker = await WorkerProcess.start(this.hub, {
+      command: localWorkerCommand({
+        python: this.options.python,
+        cores: task.resources.cores,
+        openmpiOversubscribe: task.resources.openmpi_oversubscribe ?? this.options.openmpiOversubscribe,
+        bridgeFile: this.options.bridgeFile,
+        workerId
+      }),
+      workerId,
+      cwd: task.resources.cwd,
+      env: { ...workerPythonPath(this.options.pythonpath), ...taskEnvironment(task.resources.requested, task.gpus) },
+      viaLauncher: task.resources.cores > 1
+    }).catch((error: unknown) => {
+      if (error instanceof WorkerStartError) return error;
+      this.starting.delete(task.id);
+      throw error;
+    });
+    const cancelled = this.starting.get(task.id);
+    this.starting.delete(task.id);
+    if (worker instanceof WorkerStartError) return failed(worker.message);
+    if (cancelled) {
+      await worker.stop();
+      return failed('cancelled before its worker started');
     }
     this.workers.set(task.id, worker);
     try {
@@ -57,6 +84,10 @@ export class LocalBackend implements Backend {
   }
 
   cancel(taskId: string): boolean {
+    if (this.starting.has(taskId)) {
+      this.starting.set(taskId, true);
+      return true;
+    }
     const worker = this.workers.get(taskId);
     if (!worker) return false;
     worker.kill('SIGKILL');

@@ -1,32 +1,23 @@
 // Every message that crosses a ZeroMQ socket, defined once. Frame 0 is the JSON header described here,
 // frames 1..n are opaque cloudpickle blobs the bridge never unpickles.
 import { z } from 'zod';
+import { resourceDictProblems, type ResourceDict as ResourceDictShape } from '../resources/validate.js';
+
+export { RESOURCE_KEYS, resourceDictProblem } from '../resources/validate.js';
 
 export const PROTOCOL_VERSION = 1;
 
 const id = z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits and _ . : - only');
 const count = z.number().int().min(1).max(1_000_000);
 
-/** The resource_dict keys executorlib accepts, with their types; unknown keys are refused. */
+/** A resource_dict, judged by the one validator of schema/resource-dict.schema.json. */
 export const ResourceDict = z
-  .object({
-    cores: count.optional(),
-    threads_per_core: count.optional(),
-    gpus_per_core: z.number().int().min(0).max(1024).optional(),
-    cwd: z.string().max(4096).nullable().optional(),
-    cache_key: z.string().max(1024).optional(),
-    cache_directory: z.string().max(4096).optional(),
-    num_nodes: count.optional(),
-    exclusive: z.boolean().optional(),
-    error_log_file: z.string().max(4096).optional(),
-    run_time_max: z.number().int().min(1).optional(),
-    priority: z.number().int().min(0).max(31).optional(),
-    slurm_cmd_args: z.array(z.string().max(4096)).max(256).optional(),
-    submission_template: z.string().max(1_000_000).optional(),
-    openmpi_oversubscribe: z.boolean().optional()
+  .unknown()
+  .superRefine((value, ctx) => {
+    for (const message of resourceDictProblems(value)) ctx.addIssue({ code: z.ZodIssueCode.custom, message });
   })
-  .strict();
-export type ResourceDict = z.infer<typeof ResourceDict>;
+  .transform(value => value as ResourceDict);
+export type ResourceDict = ResourceDictShape;
 
 export const ExecutorOptions = z
   .object({
@@ -183,18 +174,10 @@ function parseJson(frame: Buffer | undefined, maxBytes: number): unknown {
   }
 }
 
-export const RESOURCE_KEYS = Object.keys(ResourceDict.shape);
-
-/** Why a resource_dict is refused, naming the allowed keys; null when it is fine. */
-export function resourceDictProblem(value: unknown): string | null {
-  const parsed = ResourceDict.safeParse(value);
-  if (parsed.success) return null;
-  return `invalid resource_dict: ${explain(parsed.error, 'resource_dict')}. Allowed keys: ${RESOURCE_KEYS.join(', ')}`;
-}
-
 function explain(error: z.ZodError, root = 'header'): string {
   return error.issues
-    .map(i => `${i.path.length ? i.path.join('.') : root}: ${i.message}`)
+    // Custom issues come from the resource_dict validator, whose sentences name the key themselves.
+    .map(i => (i.code === z.ZodIssueCode.custom ? i.message : `${i.path.length ? i.path.join('.') : root}: ${i.message}`))
     .slice(0, 5)
     .join('; ');
 }

@@ -3,8 +3,10 @@
 import { EventEmitter } from 'node:events';
 import type { Backend, TaskOutcome } from '../backends/backend.js';
 import type { ExecutorOptions, ResourceDict, TaskState } from '../protocol/messages.js';
+import { blockGpuProblem } from '../resources/capabilities.js';
+import { GpuPool } from '../resources/gpu-pool.js';
 import { ResultStore } from './results.js';
-import { appendOutput, coresOf, isFinal, mergeResources, type Task, type TaskView } from './task.js';
+import { appendOutput, coresOf, gpusOf, isFinal, mergeResources, type Task, type TaskView } from './task.js';
 
 export interface Executor {
   readonly id: string;
@@ -59,10 +61,17 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   private readonly dependents = new Map<string, Set<Task>>();
   private readonly results: ResultStore;
   private readonly cancelRequested = new Set<string>();
+  private readonly timedOut = new Set<string>();
+  /** This machine's GPUs, shared by all executors whose tasks take them per call. */
+  readonly gpus = new GpuPool();
 
   constructor(private readonly options: SchedulerOptions = { resultBudgetBytes: 1 << 30, finishedRecords: 20_000 }) {
     super();
     this.results = new ResultStore(options.resultBudgetBytes);
+    // GPUs given back by one executor's task may be what another executor's queue waits for.
+    this.gpus.on('released', () => {
+      for (const executor of this.executors.values()) this.dispatch(executor);
+    });
   }
 
   createExecutor(spec: Omit<Executor, 'queue' | 'coresInUse' | 'running' | 'shutdown'>): Executor {
@@ -105,6 +114,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       clientId: s.clientId,
       fnName: s.fnName,
       resources,
+      gpus: [],
       blobs: s.blobs,
       dependencies,
       pendingDependencies: 0,
@@ -144,8 +154,16 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       return executor.backend.cancel(task.id);
     }
     if (task.state === 'queued') {
-      const queue = this.executors.get(task.executorId)!.queue;
-      queue.splice(queue.indexOf(task), 1);
+      const executor = this.executors.get(task.executorId)!;
+      const index = executor.queue.indexOf(task);
+      if (index < 0) {
+        // Handed to the backend already, waiting there for a worker: the backend drops it.
+        this.cancelRequested.add(task.id);
+        if (executor.backend.cancel(task.id)) return true;
+        this.cancelRequested.delete(task.id);
+        return false;
+      }
+      executor.queue.splice(index, 1);
     }
     this.finish(task, 'cancelled', null);
     return true;
@@ -159,8 +177,29 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     if (cancelFutures) {
       for (const task of this.tasksOf(executor)) if (task.state === 'waiting' || task.state === 'queued') this.cancel(task.id);
     }
-    if (!wait) return;
-    await new Promise<void>(resolve => {
+    // Warm workers (block allocation) outlive their tasks: they are stopped once nothing is left to run.
+    const stopped = this.drained(executor).then(() => executor.backend.shutdown());
+    if (wait) await stopped;
+    else stopped.catch(() => {});
+  }
+
+  /** Block allocation: grow or shrink the pool of warm workers; queued tasks start on new ones. */
+  async resizeExecutor(executorId: string, maxWorkers: number): Promise<void> {
+    const executor = this.executors.get(executorId);
+    if (!executor) throw new RequestError(`unknown executor ${executorId}`);
+    if (!executor.backend.resize || !executor.options.block_allocation) {
+      throw new RequestError('max_workers can only be changed with block_allocation=True');
+    }
+    if (executor.shutdown) throw new RequestError('cannot change max_workers after shutdown');
+    const gpuProblem = blockGpuProblem(executor.options.resource_dict, maxWorkers, this.gpus.total);
+    if (gpuProblem) throw new RequestError(gpuProblem);
+    executor.options.max_workers = maxWorkers;
+    await executor.backend.resize(maxWorkers);
+    this.dispatch(executor);
+  }
+
+  private drained(executor: Executor): Promise<void> {
+    return new Promise<void>(resolve => {
       const check = (): void => {
         if (this.tasksOf(executor).every(t => isFinal(t.state))) {
           this.off('finished', check);
@@ -259,8 +298,16 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     this.dispatch(executor);
   }
 
+  /** Whether this scheduler hands out GPUs to the executor's tasks (not when its workers hold their own). */
+  private takesGpus(executor: Executor, task: Task): boolean {
+    return !executor.backend.holdsGpus && gpusOf(task) > 0;
+  }
+
   private hasRoom(executor: Executor, task: Task): boolean {
-    const { max_cores, max_workers } = executor.options;
+    if (this.takesGpus(executor, task) && gpusOf(task) > this.gpus.available) return false;
+    const { max_cores, max_workers, block_allocation } = executor.options;
+    // With block allocation max_workers is the number of warm workers, whatever cores they have.
+    if (block_allocation) return max_workers === null || executor.running < max_workers;
     if (max_cores !== null) return executor.coresInUse + coresOf(task) <= max_cores;
     if (max_workers !== null) return executor.running < max_workers;
     return true;
@@ -271,6 +318,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       const task = executor.queue.shift()!;
       executor.running += 1;
       executor.coresInUse += coresOf(task);
+      if (this.takesGpus(executor, task)) task.gpus = this.gpus.take(gpusOf(task));
       const inputs = [...task.blobs, ...task.dependencies.map(id => (this.results.get(id) as { result: Buffer }).result)];
       this.releaseDependencies(task);
       void this.start(executor, task, inputs);
@@ -279,11 +327,14 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
 
   private async start(executor: Executor, task: Task, inputs: Buffer[]): Promise<void> {
     let outcome: TaskOutcome;
+    let deadline: { clear(): void } | undefined;
+    const limit = task.resources.run_time_max;
     try {
       outcome = await executor.backend.run(task, inputs, {
         started: () => {
           task.startedAt = Date.now();
           this.setState(task, 'running');
+          if (limit !== null) deadline = this.killAfter(executor, task, limit);
         },
         stream: (name, text) => {
           appendOutput(task, text);
@@ -299,16 +350,33 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
         exception: null
       };
     }
+    deadline?.clear();
     executor.running -= 1;
     executor.coresInUse -= coresOf(task);
     task.runtime = outcome.runtime;
+    if (this.timedOut.delete(task.id) && !this.cancelRequested.has(task.id)) {
+      const message = `${task.fnName} ran longer than run_time_max=${limit} s and was killed`;
+      outcome = { ok: false, runtime: outcome.runtime, failure: { error_type: 'TimeoutError', error_message: message, traceback: '' }, exception: null };
+    }
+    const gpus = task.gpus;
+    task.gpus = [];
     if (this.cancelRequested.delete(task.id)) {
       this.finish(task, 'cancelled', null);
     } else {
       if (!outcome.ok) task.failure = outcome.failure;
       this.finish(task, outcome.ok ? 'done' : 'error', outcome);
     }
+    this.gpus.give(gpus);
     this.dispatch(executor);
+  }
+
+  /** run_time_max: kill the task's process when it runs too long; start() then reports TimeoutError. */
+  private killAfter(executor: Executor, task: Task, seconds: number): { clear(): void } {
+    return setLongTimeout(() => {
+      if (isFinal(task.state)) return;
+      this.timedOut.add(task.id);
+      if (!executor.backend.cancel(task.id)) this.timedOut.delete(task.id);
+    }, seconds * 1000);
   }
 
   private failFromUpstream(task: Task, upstream: TaskOutcome): void {
@@ -353,6 +421,17 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     task.state = state;
     this.emit('task', task);
   }
+}
+
+/** setTimeout for delays beyond its 24.8-day limit (run_time_max may be up to a year). */
+function setLongTimeout(fn: () => void, ms: number): { clear(): void } {
+  const MAX = 2 ** 31 - 1;
+  let timer: NodeJS.Timeout;
+  const arm = (left: number): void => {
+    timer = setTimeout(() => (left > MAX ? arm(left - MAX) : fn()), Math.min(left, MAX));
+  };
+  arm(ms);
+  return { clear: () => clearTimeout(timer) };
 }
 
 function coresOfResources(resources: Task['resources']): number {

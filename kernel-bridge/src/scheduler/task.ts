@@ -1,4 +1,5 @@
 import type { Failure, ResourceDict, TaskState } from '../protocol/messages.js';
+import { mergeResourceDicts } from '../resources/capabilities.js';
 
 /** Resources a task runs with once executor defaults are merged in. */
 export interface Resources {
@@ -6,6 +7,12 @@ export interface Resources {
   threads_per_core: number;
   gpus_per_core: number;
   cwd: string | null;
+  /** Seconds after which the call is killed; null: no limit. */
+  run_time_max: number | null;
+  /** The call's own choice; null: the executor's. */
+  openmpi_oversubscribe: boolean | null;
+  /** The merged resource_dict as given, without null entries (what the environment is built from). */
+  requested: ResourceDict;
 }
 
 export interface Task {
@@ -14,6 +21,8 @@ export interface Task {
   readonly clientId: string;
   readonly fnName: string;
   readonly resources: Resources;
+  /** GPUs (CUDA_VISIBLE_DEVICES tokens) the task holds while it runs. */
+  gpus: string[];
   /** cloudpickled function, args, kwargs: opaque to the bridge. */
   readonly blobs: Buffer[];
   /** Tasks whose results this one's arguments refer to. */
@@ -58,12 +67,15 @@ export function appendOutput(task: Task, text: string): void {
 }
 
 export function mergeResources(executorDefaults: ResourceDict, perTask: ResourceDict): Resources {
-  const merged = { ...executorDefaults, ...perTask };
+  const merged = mergeResourceDicts(executorDefaults, perTask);
   return {
     cores: merged.cores ?? 1,
     threads_per_core: merged.threads_per_core ?? 1,
     gpus_per_core: merged.gpus_per_core ?? 0,
-    cwd: merged.cwd ?? null
+    cwd: merged.cwd ?? null,
+    run_time_max: merged.run_time_max ?? null,
+    openmpi_oversubscribe: merged.openmpi_oversubscribe ?? null,
+    requested: merged
   };
 }
 
@@ -73,4 +85,8 @@ export function isFinal(state: TaskState): boolean {
 
 export function coresOf(task: Task): number {
   return task.resources.cores * task.resources.threads_per_core;
+}
+
+export function gpusOf(task: Task): number {
+  return task.resources.cores * task.resources.gpus_per_core;
 }

@@ -16,3 +16,8 @@ test('more cores go through mpiexec, with --oversubscribe only when asked', () =
     'mpiexec', '-n', '4', '--oversubscribe'
   ]);
 });
+
+test('a block allocation worker is told its place in the pool', () => {
+  assert.deepEqual(localWorkerCommand({ ...base, cores: 1, workerIndex: 2 }).slice(-2), ['--worker-index', '2']);
+  assert.deepEqual(localWorkerCommand({ ...base, cores: 2, workerIndex: 0 }).slice(-2), ['--worker-index', '0']);
+});

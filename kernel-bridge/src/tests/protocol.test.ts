@@ -21,6 +21,12 @@ test('a worker failure fixture decodes with its traceback text', () => {
   assert.match(result.ok ? '' : result.traceback, /KeyError: 'missing'/);
 });
 
+test("a worker's failed init_function fixture decodes with its traceback text", () => {
+  const init = decodeWorkerHeader(fixture('worker-init-result-error.json'));
+  assert.ok(init.type === 'init_result' && !init.ok);
+  assert.match(init.ok ? '' : init.traceback, /in init_function/);
+});
+
 test('unknown resource keys are refused, naming the key and the task', () => {
   assert.throws(
     () => decodeClientHeader(fixture('invalid-submit-unknown-resource.json')),
@@ -47,8 +53,9 @@ test('a request id in a refused header is kept so the waiting call gets the answ
   assert.throws(() => decodeClientHeader(frame), (e: unknown) => e instanceof ProtocolError && e.requestId === 'r7');
 });
 
-test('resourceDictProblem lists the allowed keys', () => {
+test('resourceDictProblem names the key, what is wrong and what is allowed', () => {
   assert.equal(resourceDictProblem({ cores: 2, cwd: null }), null);
-  assert.match(resourceDictProblem({ cores: 0 }) ?? '', /cores: .*Allowed keys: cores, threads_per_core/);
-  assert.match(resourceDictProblem('nope') ?? '', /resource_dict: Expected object/);
+  assert.equal(resourceDictProblem({ cores: 0 }), "resource_dict['cores'] must be an integer ≥ 1 or None, got 0");
+  assert.match(resourceDictProblem({ colour: 'red' }) ?? '', /unknown key 'colour'; allowed keys: cores, threads_per_core/);
+  assert.equal(resourceDictProblem('nope'), "resource_dict must be a dict, got 'nope' (a string)");
 });

@@ -1,5 +1,5 @@
 // The worker side of the bridge: who is connected, which task each one runs, and their replies.
-import { decodeWorkerHeader, encodeHeader, ProtocolError, type WorkerMessage } from '../protocol/messages.js';
+import { decodeWorkerHeader, encodeHeader, ProtocolError, type Failure, type WorkerMessage } from '../protocol/messages.js';
 import type { RouterEndpoint } from '../transport/endpoint.js';
 import type { RunHooks, TaskOutcome } from '../backends/backend.js';
 import type { Task } from '../scheduler/task.js';
@@ -18,6 +18,9 @@ interface Running {
   resolve(outcome: TaskOutcome): void;
 }
 
+/** How a worker's init_function went; a failure carries the pickled exception when it could be pickled. */
+export type InitOutcome = { ok: true } | { ok: false; failure: Failure; exception: Buffer | null };
+
 interface Expected {
   resolve(conn: WorkerConnection): void;
   reject(error: Error): void;
@@ -28,6 +31,7 @@ export class WorkerHub {
   private readonly expected = new Map<string, Expected>();
   private readonly byPeer = new Map<string, WorkerConnection>();
   private readonly running = new Map<string, Running>();
+  private readonly initializing = new Map<string, (outcome: InitOutcome) => void>();
 
   constructor(private readonly log: (line: string) => void) {}
 
@@ -55,11 +59,21 @@ export class WorkerHub {
     });
   }
 
-  /** The worker process ended: fail what it was running. */
+  /** Send the init_function blob; resolves with the worker's init_result. */
+  init(conn: WorkerConnection, blob: Buffer): Promise<InitOutcome> {
+    return new Promise(resolve => {
+      this.initializing.set(conn.peer.toString('hex'), resolve);
+      void this.send(conn, encodeHeader({ v: 1, type: 'init' }), blob);
+    });
+  }
+
+  /** The worker process ended: fail what it was doing, forget it. */
   lost(conn: WorkerConnection, outcome: TaskOutcome): void {
     const key = conn.peer.toString('hex');
     this.running.get(key)?.resolve(outcome);
     this.running.delete(key);
+    if (!outcome.ok) this.initializing.get(key)?.({ ok: false, failure: outcome.failure, exception: outcome.exception });
+    this.initializing.delete(key);
     this.byPeer.delete(key);
   }
 
@@ -100,6 +114,24 @@ export class WorkerHub {
       case 'stream':
         this.running.get(key)?.hooks.stream(message.name, message.text);
         return;
+      case 'init_result': {
+        const resolve = this.initializing.get(key);
+        if (!resolve) {
+          this.log(`worker ${key}: init_result, but no init_function was sent to it`);
+          return;
+        }
+        this.initializing.delete(key);
+        resolve(
+          message.ok
+            ? { ok: true }
+            : {
+                ok: false,
+                failure: { error_type: message.error_type, error_message: message.error_message, traceback: message.traceback },
+                exception: frames[1] ?? null
+              }
+        );
+        return;
+      }
       case 'result': {
         const run = this.running.get(key);
         if (!run || run.taskId !== message.task_id) {

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { execa, type ResultPromise } from 'execa';
 import type { RunHooks, TaskOutcome } from '../backends/backend.js';
 import type { Task } from '../scheduler/task.js';
-import type { WorkerConnection, WorkerHub } from './hub.js';
+import type { InitOutcome, WorkerConnection, WorkerHub } from './hub.js';
 
 export interface WorkerSpawn {
   /** Full command line; `workerId` must be the id passed to it as --worker-id. */
@@ -13,10 +13,14 @@ export interface WorkerSpawn {
   cwd: string | null;
   /** Added to the bridge's own environment. */
   env: Record<string, string>;
+  /** The command is an MPI launcher: its ranks end only if it is asked (SIGTERM) rather than killed. */
+  viaLauncher?: boolean;
 }
 
 const TAIL_BYTES = 4096;
 const STOP_GRACE_MS = 3000;
+/** How long a launcher gets to take its ranks down after SIGTERM before it is killed outright. */
+const LAUNCHER_GRACE_MS = 5000;
 
 export function newWorkerId(): string {
   return `w-${randomUUID()}`;
@@ -27,15 +31,23 @@ export class WorkerStartError extends Error {}
 export class WorkerProcess {
   private output = '';
   private alive = true;
+  /** What the worker is doing for the bridge right now, so its death can be reported as the failure of it. */
+  private current: { what: string; started: number } | null = null;
   private constructor(
     private readonly hub: WorkerHub,
     private readonly child: ResultPromise,
     readonly conn: WorkerConnection,
     /** Resolves with a sentence saying how the process ended. */
     readonly exited: Promise<string>,
-    private readonly describe: string
+    private readonly describe: string,
+    private readonly viaLauncher: boolean
   ) {
-    void exited.then(() => (this.alive = false));
+    // One handler for the whole life of the process, however many tasks a warm worker runs.
+    void exited.then(why => {
+      this.alive = false;
+      const current = this.current;
+      this.hub.lost(this.conn, this.lostOutcome(current ? `${why} ${current.what}` : why, current?.started ?? Date.now()));
+    });
   }
 
   /** Start the process and wait for its hello; throws WorkerStartError if it dies first. */
@@ -67,7 +79,7 @@ export class WorkerProcess {
       hub.forget(spawn.workerId, first);
       throw new WorkerStartError(`${first} before it connected${output ? `; its last output:\n${output}` : ''}`);
     }
-    const worker = new WorkerProcess(hub, child, first, exited, describe);
+    const worker = new WorkerProcess(hub, child, first, exited, describe, spawn.viaLauncher ?? false);
     child.all?.on('data', (chunk: Buffer) => (worker.output = (worker.output + chunk.toString('utf8')).slice(-TAIL_BYTES)));
     worker.output = output;
     return worker;
@@ -83,15 +95,24 @@ export class WorkerProcess {
 
   /** Run one task; if the process dies meanwhile the outcome says how, with its last output. */
   async run(task: Task, inputs: Buffer[], hooks: RunHooks): Promise<TaskOutcome> {
+    return this.doing(`while running ${task.fnName}`, () => this.hub.run(this.conn, task, inputs, hooks));
+  }
+
+  /** Block allocation: run the init_function (its cloudpickled blob) in the worker, on every rank. */
+  async init(blob: Buffer): Promise<InitOutcome> {
+    const outcome = await this.doing('while running init_function', () => this.hub.init(this.conn, blob));
+    return outcome.ok ? { ok: true } : { ok: false, failure: outcome.failure, exception: outcome.exception };
+  }
+
+  private async doing<T>(what: string, send: () => Promise<T>): Promise<T | TaskOutcome> {
     const started = Date.now();
-    return Promise.race([
-      this.hub.run(this.conn, task, inputs, hooks),
-      this.exited.then(why => {
-        const outcome = this.lostOutcome(`${why} while running ${task.fnName}`, started);
-        this.hub.lost(this.conn, outcome);
-        return outcome;
-      })
-    ]);
+    if (!this.alive) return this.lostOutcome(`${await this.exited} before ${what.replace(/^while /, '')}`, started);
+    this.current = { what, started };
+    try {
+      return await send();
+    } finally {
+      this.current = null;
+    }
   }
 
   lostOutcome(why: string, started: number): TaskOutcome {
@@ -107,8 +128,16 @@ export class WorkerProcess {
     };
   }
 
+  /** End the process now. A launcher gets SIGTERM so it takes its ranks down; SIGKILL would orphan them. */
   kill(signal: NodeJS.Signals = 'SIGKILL'): void {
-    if (this.alive) this.child.kill(signal);
+    if (!this.alive) return;
+    if (!this.viaLauncher || signal !== 'SIGKILL') {
+      this.child.kill(signal);
+      return;
+    }
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.alive && this.child.kill('SIGKILL'), LAUNCHER_GRACE_MS);
+    void this.exited.then(() => clearTimeout(timer));
   }
 
   /** Ask it to leave, kill it if it does not within a grace period. */
