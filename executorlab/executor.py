@@ -22,10 +22,14 @@ def _function_name(fn) -> str:
 
 
 def _check_no_resource_dict_parameter(fn) -> None:
-    try:
-        parameters = inspect.signature(fn).parameters
-    except (TypeError, ValueError):  # builtins without a signature
-        return
+    code = getattr(fn, "__code__", None)
+    if code is not None:  # a plain function: its parameter names without the cost of inspect
+        parameters = code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
+    else:
+        try:
+            parameters = inspect.signature(fn).parameters
+        except (TypeError, ValueError):  # builtins without a signature
+            return
     if "resource_dict" in parameters:
         raise ValueError(
             "The parameter resource_dict is used internally in executorlab, "
@@ -113,15 +117,15 @@ class BaseExecutor(concurrent.futures.Executor):
             self._futures.add(future)
             future.add_done_callback(self._futures.discard)
         try:
-            self._send(future, fn, args, kwargs, resource_dict, deferred=False)
+            self._send(future, fn, args, kwargs, resource_dict, deferred=False, client=client)
         except BaseException:
             self._futures.discard(future)
             raise
         return future
 
-    def _send(self, future: Future, fn, args, kwargs, resource_dict: dict, deferred: bool = True) -> None:
+    def _send(self, future: Future, fn, args, kwargs, resource_dict: dict, deferred: bool = True, client=None) -> None:
         """Pickle and send the call; errors raise at submit() or, for a deferred call, fail its future."""
-        client = self._current_client()
+        client = client or self._current_client()
         try:
             args_blob, args_deps = dumps_arguments(args, client.task_ids, self._dependencies)
             kwargs_blob, kwargs_deps = dumps_arguments(kwargs, client.task_ids, self._dependencies)

@@ -23,6 +23,7 @@ from executorlab.protocol import decode, encode
 
 HELLO_TIMEOUT = 10.0
 HEARTBEAT_INTERVAL = 2.0
+CURRENT_CHECK_INTERVAL = 0.05
 LIVENESS_INTERVAL_MS = 1000
 
 
@@ -73,6 +74,7 @@ class BridgeClient:
         self.client_id = f"k-{uuid.uuid4().hex}"
         self.stale = False
         self._file_stamp = self._stamp()
+        self._checked_at = 0.0
         self._context = zmq.Context()
         self._outbox = queue.SimpleQueue()
         self._wake_lock = threading.Lock()
@@ -119,8 +121,23 @@ class BridgeClient:
         return (st.st_ino, st.st_mtime_ns)
 
     def is_current(self) -> bool:
-        """Whether the bridge this connection talks to still runs: two system calls when nothing changed."""
-        if self.stale or not bridge_process.pid_alive(int(self.info["pid"])):
+        """Whether the bridge this connection talks to still runs; checked at most every 50 ms.
+
+        A replaced bridge announces itself only after the old one is reaped and the server extension's
+        restart delay (≥ 0.5 s), so the cached answer is never stale across a restart.
+        """
+        if self.stale:
+            return False
+        now = time.monotonic()
+        if now - self._checked_at < CURRENT_CHECK_INTERVAL:
+            return True
+        current = self._check_current()
+        if current:
+            self._checked_at = now
+        return current
+
+    def _check_current(self) -> bool:
+        if not bridge_process.pid_alive(int(self.info["pid"])):
             return False
         if not self.connection_file or self._stamp() == self._file_stamp:
             return True
@@ -207,7 +224,7 @@ class BridgeClient:
                 if dealer in events:
                     while dealer.poll(0):
                         self._dispatch(dealer.recv_multipart())
-                if not events and (self._futures or self._waiting) and not self.is_current():
+                if not events and (self._futures or self._waiting) and not self._check_current():
                     self._lose_bridge("the executorlab bridge stopped or was restarted while this task was pending")
             # close() queued a bye: deliver it before the socket goes.
             while not self.stale:
