@@ -14,7 +14,13 @@ from typing import Callable, Optional
 import cloudpickle
 
 from executorlab.client.connection import BridgeClient, get_client
-from executorlab.futures import UnfinishedForeignFuture, UpstreamFailed, dumps_arguments, upstream_exception
+from executorlab.futures import (
+    UnfinishedForeignFuture,
+    UpstreamFailed,
+    cancel_future,
+    dumps_arguments,
+    upstream_exception,
+)
 
 
 def _function_name(fn) -> str:
@@ -131,7 +137,7 @@ class BaseExecutor(concurrent.futures.Executor):
             kwargs_blob, kwargs_deps = dumps_arguments(kwargs, client.task_ids, self._dependencies)
         except UpstreamFailed as failed:
             if failed.future.cancelled():
-                future.cancel()
+                cancel_future(future)
             else:
                 future.set_exception(upstream_exception(failed.future))
             return
@@ -196,7 +202,7 @@ class BaseExecutor(concurrent.futures.Executor):
             pending = list(self._futures)
         if cancel_futures:
             for future in pending:
-                future.cancel()
+                cancel_future(future)
         if wait:
             self._finish(pending, cancel_futures)
         else:

@@ -8,6 +8,26 @@ from typing import Any
 import cloudpickle
 
 
+def notify_cancelled(future: Future) -> None:
+    """Move a cancelled future on to CANCELLED_AND_NOTIFIED, once, as an executor's worker would.
+
+    Until then ``wait``/``as_completed`` do not count it; calling the stdlib method twice raises, and the
+    public API cannot tell the two states apart, hence the look at ``_state``.
+    """
+    with future._condition:
+        if future._state != "CANCELLED":
+            return
+    future.set_running_or_notify_cancel()
+
+
+def cancel_future(future: Future) -> bool:
+    """Cancel a pending future and notify its waiters; False if it already runs or finished."""
+    if not future.cancel():
+        return False
+    notify_cancelled(future)
+    return True
+
+
 class FutureSelector(Future):
     """A future of one item of another future's result: ``result()[selector]``.
 
@@ -23,8 +43,7 @@ class FutureSelector(Future):
 
     def _copy_outcome(self, future: Future) -> None:
         if future.cancelled():
-            self.cancel()
-            self.set_running_or_notify_cancel()
+            cancel_future(self)
             return
         error = future.exception()
         if error is not None:

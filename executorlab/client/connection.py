@@ -19,6 +19,7 @@ import zmq
 
 from executorlab.client import bridge_process
 from executorlab.errors import BridgeConnectionError, ExecutorlabWorkerError, RemoteTraceback
+from executorlab.futures import cancel_future, notify_cancelled
 from executorlab.protocol import decode, encode
 
 HELLO_TIMEOUT = 10.0
@@ -189,8 +190,10 @@ class BridgeClient:
         def callback(future: Future):
             self.task_ids.pop(id(future), None)
             self._futures.pop(task_id, None)
-            if future.cancelled() and not self._closed and not self.stale:
-                self.send({"type": "cancel", "task_id": task_id})
+            if future.cancelled():
+                notify_cancelled(future)
+                if not self._closed and not self.stale:
+                    self.send({"type": "cancel", "task_id": task_id})
 
         return callback
 
@@ -272,7 +275,7 @@ class BridgeClient:
             elif message["state"] == "cancelled":
                 self._futures.pop(message["task_id"], None)
                 # A running future cannot be cancelled any more; it ends with CancelledError instead.
-                if not future.cancel() and not future.done():
+                if not cancel_future(future) and not future.done():
                     future.set_exception(CancelledError("the task was cancelled in the executorlab bridge"))
         elif kind == "result":
             future = self._futures.pop(message["task_id"], None)

@@ -150,3 +150,28 @@ def test_disable_dependencies_refuses_futures_at_submit():
         with pytest.raises(NotImplementedError):
             exe.batched([upstream], 1)
         assert upstream.result(timeout=60) == 2
+
+
+def test_shutdown_with_cancel_futures_returns_and_cancelled_futures_count_as_done():
+    exe = SingleNodeExecutor(max_workers=1)
+    futures = [exe.submit(slow, i, 0.5) for i in range(3)]
+    deadline = time.monotonic() + 30
+    while not futures[0].running() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    started = time.monotonic()
+    exe.shutdown(cancel_futures=True)
+    assert time.monotonic() - started < 30
+    assert futures[0].result() == 0
+    assert all(f.cancelled() for f in futures[1:])
+    done, not_done = wait(futures, timeout=5)
+    assert not not_done
+
+
+def test_a_future_cancelled_by_the_caller_is_seen_by_wait():
+    with SingleNodeExecutor(max_workers=1) as exe:
+        blocker = exe.submit(slow, 0, 0.5)
+        queued = exe.submit(add, 1, 1)
+        assert queued.cancel()
+        done, _ = wait([queued], timeout=5)
+        assert queued in done
+        assert blocker.result(timeout=30) == 0
