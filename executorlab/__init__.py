@@ -1,20 +1,37 @@
-"""executorlab: executorlib's executors, scheduled by a TypeScript bridge and shown live in JupyterLab."""
+"""executorlab: executorlib's executors, scheduled by a TypeScript bridge and shown live in JupyterLab.
+
+Names are imported on first use: a worker process (``python -m executorlab.worker``) loads this package
+too, and must not pay for the client, the server extension or concurrent.futures at every start.
+"""
+
+import importlib
 
 from executorlab._version import __version__
-from executorlab.errors import BridgeConnectionError, ExecutorlabWorkerError, RemoteTraceback
-from executorlab.executor import BaseExecutor, SingleNodeExecutor
-from executorlab.futures import get_item_from_future, split_future
 
-__all__ = [
-    "BaseExecutor",
-    "BridgeConnectionError",
-    "ExecutorlabWorkerError",
-    "RemoteTraceback",
-    "SingleNodeExecutor",
-    "__version__",
-    "get_item_from_future",
-    "split_future",
-]
+_EXPORTS = {
+    "BaseExecutor": "executorlab.executor",
+    "SingleNodeExecutor": "executorlab.executor",
+    "BridgeConnectionError": "executorlab.errors",
+    "ExecutorlabWorkerError": "executorlab.errors",
+    "RemoteTraceback": "executorlab.errors",
+    "get_item_from_future": "executorlab.futures",
+    "split_future": "executorlab.futures",
+}
+
+__all__ = [*_EXPORTS, "__version__"]
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'executorlab' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(__all__)
 
 
 def _jupyter_server_extension_points():

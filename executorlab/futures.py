@@ -1,7 +1,6 @@
 """Futures as arguments: how they are found in args/kwargs and how results are selected from them."""
 
 import io
-import pickle
 from concurrent.futures import CancelledError, Future
 from typing import Any
 
@@ -96,6 +95,7 @@ class ArgumentPickler(cloudpickle.CloudPickler):
 
     A future of a task the bridge runs becomes ``("dep", task_id, selectors)``: a dependency the bridge
     waits for. A future that is already done becomes ``("val", value)``: its value travels inline.
+    The worker's side is ``executorlab.worker.arguments``.
     """
 
     def __init__(self, file, task_ids: dict, allow_futures: bool):
@@ -134,26 +134,3 @@ def upstream_exception(future: Future) -> BaseException:
     if future.cancelled():
         return CancelledError("a future passed as argument was cancelled")
     return future.exception()
-
-
-class ArgumentUnpickler(pickle.Unpickler):
-    """The worker's side: references become the dependencies' results."""
-
-    def __init__(self, file, dependency_results: dict):
-        super().__init__(file)
-        self.dependency_results = dependency_results
-
-    def persistent_load(self, pid):
-        kind = pid[0]
-        if kind == "val":
-            return pid[1]
-        if kind == "dep":
-            value = self.dependency_results[pid[1]]
-            for selector in pid[2]:
-                value = None if value is None else value[selector]
-            return value
-        raise pickle.UnpicklingError(f"unknown reference {kind!r} in task arguments")
-
-
-def loads_arguments(blob: bytes, dependency_results: dict):
-    return ArgumentUnpickler(io.BytesIO(blob), dependency_results).load()

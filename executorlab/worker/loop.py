@@ -19,7 +19,7 @@ import traceback
 import cloudpickle
 import zmq
 
-from executorlab.futures import loads_arguments
+from executorlab.worker.arguments import loads_arguments
 from executorlab.protocol import decode, encode
 from executorlab.worker.output import StreamForwarder
 

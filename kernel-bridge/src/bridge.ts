@@ -88,7 +88,8 @@ export class Bridge {
       this.events
     );
     this.scheduler.on('task', task => {
-      this.events.taskChanged(this.scheduler.view(task));
+      // Views are built only for browsers that listen; a snapshot catches up the ones that join later.
+      if (this.events.subscribers > 0) this.events.taskChanged(this.scheduler.view(task));
       if (task.state === 'running') this.toClient(task.clientId, { v: 1, type: 'task_state', task_id: task.id, state: 'running' });
     });
     this.scheduler.on('stream', (task, name, text) =>

@@ -1,6 +1,7 @@
-// Results the bridge holds so tasks submitted later can depend on them. Bounded by bytes: the oldest
-// results go first, except those that waiting tasks still need. Clients pass values of futures that
-// are already done themselves, so a result is only needed here for the moment it takes to reach them.
+// Results the bridge holds so tasks submitted later can depend on them. Bounded by bytes and by count:
+// the oldest results go first, except those that waiting tasks still need. Clients pass values of
+// futures that are already done themselves, so a result is only needed here for the moment it takes
+// to reach them; the bounds keep a long run of small tasks from growing the bridge.
 import type { TaskOutcome } from '../backends/backend.js';
 
 interface Entry {
@@ -17,7 +18,10 @@ export class ResultStore {
   private readonly entries = new Map<string, Entry>();
   private bytes = 0;
 
-  constructor(private readonly budgetBytes: number) {}
+  constructor(
+    private readonly budgetBytes: number,
+    private readonly maxEntries: number
+  ) {}
 
   put(taskId: string, outcome: TaskOutcome, pins: number): void {
     const entry = { outcome, bytes: sizeOf(outcome), pins };
@@ -45,11 +49,15 @@ export class ResultStore {
     return this.bytes;
   }
 
+  private overBudget(): boolean {
+    return this.bytes > this.budgetBytes || this.entries.size > this.maxEntries;
+  }
+
   private evict(): void {
-    if (this.bytes <= this.budgetBytes) return;
+    if (!this.overBudget()) return;
     // Map iteration order is insertion order: oldest first.
     for (const [id, entry] of this.entries) {
-      if (this.bytes <= this.budgetBytes) return;
+      if (!this.overBudget()) return;
       if (entry.pins > 0) continue;
       this.entries.delete(id);
       this.bytes -= entry.bytes;

@@ -17,6 +17,8 @@ export interface Executor {
   readonly queue: Task[];
   coresInUse: number;
   running: number;
+  /** Tasks submitted and not finished yet. */
+  unfinished: number;
   shutdown: boolean;
 }
 
@@ -31,6 +33,8 @@ export interface SchedulerEvents {
 export interface SchedulerOptions {
   /** Bytes of results held for tasks that may still depend on them. */
   resultBudgetBytes: number;
+  /** Results held at most, however small. */
+  resultEntries: number;
   /** Finished task records kept for the panel; the oldest go first. */
   finishedRecords: number;
 }
@@ -57,6 +61,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   private readonly executors = new Map<string, Executor>();
   private readonly tasks = new Map<string, Task>();
   private readonly finishedOrder: string[] = [];
+  private finishedHead = 0;
   /** dependency id -> tasks registered as needing it and not yet dispatched or finished. */
   private readonly dependents = new Map<string, Set<Task>>();
   private readonly results: ResultStore;
@@ -65,18 +70,20 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   /** This machine's GPUs, shared by all executors whose tasks take them per call. */
   readonly gpus = new GpuPool();
 
-  constructor(private readonly options: SchedulerOptions = { resultBudgetBytes: 1 << 30, finishedRecords: 20_000 }) {
+  constructor(
+    private readonly options: SchedulerOptions = { resultBudgetBytes: 256 << 20, resultEntries: 1000, finishedRecords: 10_000 }
+  ) {
     super();
-    this.results = new ResultStore(options.resultBudgetBytes);
+    this.results = new ResultStore(options.resultBudgetBytes, options.resultEntries);
     // GPUs given back by one executor's task may be what another executor's queue waits for.
     this.gpus.on('released', () => {
       for (const executor of this.executors.values()) this.dispatch(executor);
     });
   }
 
-  createExecutor(spec: Omit<Executor, 'queue' | 'coresInUse' | 'running' | 'shutdown'>): Executor {
+  createExecutor(spec: Omit<Executor, 'queue' | 'coresInUse' | 'running' | 'unfinished' | 'shutdown'>): Executor {
     if (this.executors.has(spec.id)) throw new RequestError(`executor ${spec.id} exists already`);
-    const executor: Executor = { ...spec, queue: [], coresInUse: 0, running: 0, shutdown: false };
+    const executor: Executor = { ...spec, queue: [], coresInUse: 0, running: 0, unfinished: 0, shutdown: false };
     this.executors.set(spec.id, executor);
     return executor;
   }
@@ -128,6 +135,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       failure: null
     };
     this.tasks.set(task.id, task);
+    executor.unfinished += 1;
     for (const dep of upstream) {
       this.registerDependent(dep, task);
       if (!isFinal(dep.state)) task.pendingDependencies += 1;
@@ -201,7 +209,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   private drained(executor: Executor): Promise<void> {
     return new Promise<void>(resolve => {
       const check = (): void => {
-        if (this.tasksOf(executor).every(t => isFinal(t.state))) {
+        if (executor.unfinished === 0) {
           this.off('finished', check);
           resolve();
         }
@@ -388,6 +396,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   private finish(task: Task, state: TaskState, outcome: TaskOutcome | null): void {
     if (isFinal(task.state)) return;
     task.finishedAt = Date.now();
+    const executor = this.executors.get(task.executorId);
+    if (executor) executor.unfinished -= 1;
     // The record stays for the panel, the inputs do not.
     task.blobs.length = 0;
     this.releaseDependencies(task);
@@ -410,9 +420,14 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
 
   private rememberFinished(task: Task): void {
     this.finishedOrder.push(task.id);
-    while (this.finishedOrder.length > this.options.finishedRecords) {
-      const old = this.finishedOrder.shift()!;
+    while (this.finishedOrder.length - this.finishedHead > this.options.finishedRecords) {
+      const old = this.finishedOrder[this.finishedHead++];
       if (!this.dependents.has(old)) this.tasks.delete(old);
+    }
+    // Drop the consumed head now and then instead of shifting the array on every task.
+    if (this.finishedHead > this.options.finishedRecords) {
+      this.finishedOrder.splice(0, this.finishedHead);
+      this.finishedHead = 0;
     }
   }
 

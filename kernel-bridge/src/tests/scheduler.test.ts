@@ -198,7 +198,7 @@ test('an unknown dependency is refused at submit', () => {
 });
 
 test('results are evicted by size unless a waiting task needs them', async () => {
-  const scheduler = new Scheduler({ resultBudgetBytes: 4, finishedRecords: 100 });
+  const scheduler = new Scheduler({ resultBudgetBytes: 4, resultEntries: 100, finishedRecords: 100 });
   const backend = new ManualBackend();
   scheduler.createExecutor({ id: 'e', name: 'T', clientId: 'c', options: ExecutorOptions.parse({}), backend });
   const sub = (id: string, deps: string[] = []) =>
@@ -233,4 +233,31 @@ test('orphaning a client cancels its unfinished tasks and keeps the records', as
   assert.deepEqual([a.state, b.state, c.state], ['done', 'cancelled', 'cancelled']);
   assert.ok([a, b, c].every(t => t.orphaned));
   assert.equal(scheduler.views().length, 3);
+});
+
+test('held results are bounded by count too', async () => {
+  const scheduler = new Scheduler({ resultBudgetBytes: 1 << 20, resultEntries: 2, finishedRecords: 100 });
+  const backend = new ManualBackend();
+  scheduler.createExecutor({ id: 'e', name: 'T', clientId: 'c', options: ExecutorOptions.parse({}), backend });
+  const sub = (id: string, deps: string[] = []) =>
+    scheduler.submit({ taskId: id, executorId: 'e', clientId: 'c', fnName: 'f', resourceDict: {}, blobs: [], dependencies: deps });
+  for (const id of ['a', 'b', 'c']) sub(id);
+  await tick();
+  for (const id of ['a', 'b', 'c']) backend.finish(id);
+  await tick();
+  assert.throws(() => sub('late', ['a']), /no longer held/);
+  assert.equal(sub('ok', ['c']).state, 'running');
+});
+
+test('finished records beyond the limit are forgotten, oldest first', async () => {
+  const scheduler = new Scheduler({ resultBudgetBytes: 1 << 20, resultEntries: 10, finishedRecords: 3 });
+  const backend = new ManualBackend();
+  scheduler.createExecutor({ id: 'e', name: 'T', clientId: 'c', options: ExecutorOptions.parse({}), backend });
+  for (let i = 0; i < 8; i++) {
+    scheduler.submit({ taskId: `t${i}`, executorId: 'e', clientId: 'c', fnName: 'f', resourceDict: {}, blobs: [] });
+    await tick();
+    backend.finish(`t${i}`);
+    await tick();
+  }
+  assert.deepEqual(scheduler.views().map(v => v.id), ['t5', 't6', 't7']);
 });
