@@ -14,6 +14,10 @@ from executorlab.errors import BridgeConnectionError
 CONNECTION_FILE_ENV = "EXECUTORLAB_CONNECTION_FILE"
 NODE_ENV = "EXECUTORLAB_NODE"
 BRIDGE_SCRIPT = Path(__file__).resolve().parent.parent / "bridge" / "bridge.mjs"
+# The bridge's live heap is small (~1 KB per kept task record); without these V8 keeps ~100 MB of
+# garbage around between collections. Measured by bench/bridge_memory.py: 155 MB → 103 MB RSS after
+# 100,000 tasks, no throughput change. The old-space cap is a GC trigger far above the live heap.
+NODE_FLAGS = ("--max-semi-space-size=2", "--max-old-space-size=512")
 
 
 def node_executable() -> str:
@@ -34,7 +38,7 @@ def bridge_command(connection_file: str, *extra: str) -> list:
             f"the executorlab bridge is not built ({BRIDGE_SCRIPT} is missing); run `npm ci && npm run build` "
             "in the executorlab checkout, or install the executorlab package"
         )
-    return [node_executable(), str(BRIDGE_SCRIPT), "--connection-file", connection_file, *extra]
+    return [node_executable(), *NODE_FLAGS, str(BRIDGE_SCRIPT), "--connection-file", connection_file, *extra]
 
 
 def pid_alive(pid: int) -> bool:

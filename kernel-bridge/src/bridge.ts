@@ -77,7 +77,17 @@ export class Bridge {
     this.api = new ApiServer(
       this.token,
       {
-        status: () => ({ version: BRIDGE_VERSION, pid: process.pid, started: this.started, instance_id: this.instanceId }),
+        status: () => {
+          const memory = process.memoryUsage();
+          return {
+            version: BRIDGE_VERSION,
+            pid: process.pid,
+            started: this.started,
+            instance_id: this.instanceId,
+            memory: { rss: memory.rss, heap_used: memory.heapUsed, heap_total: memory.heapTotal, external: memory.external },
+            held_result_bytes: this.scheduler.heldResultBytes
+          };
+        },
         tasks: () => ({ tasks: this.scheduler.views() }),
         task: id => {
           const task = this.scheduler.task(id);
