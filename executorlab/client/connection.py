@@ -79,6 +79,7 @@ class BridgeClient:
         self._context = zmq.Context()
         self._outbox = queue.SimpleQueue()
         self._wake_lock = threading.Lock()
+        self._wake_pending = False
         wake_address = f"inproc://executorlab-wake-{self.client_id}"
         self._wake_in = self._context.socket(zmq.PAIR)
         self._wake_in.bind(wake_address)
@@ -149,8 +150,11 @@ class BridgeClient:
         if self._closed:
             raise BridgeConnectionError("the connection to the executorlab bridge is closed")
         self._outbox.put([encode(message), *blobs])
-        with self._wake_lock:
-            self._wake_out.send(b"")
+        # One wake-up per burst: the I/O thread drains everything queued when it wakes.
+        if not self._wake_pending:
+            with self._wake_lock:
+                self._wake_pending = True
+                self._wake_out.send(b"")
 
     def request(self, message: dict, timeout: float = 60.0, blobs=()) -> None:
         """Send a message that the bridge answers with a reply; raise ValueError if it refused."""
@@ -212,8 +216,9 @@ class BridgeClient:
             while not self._closed:
                 events = dict(poller.poll(LIVENESS_INTERVAL_MS))
                 if self._wake_in in events:
-                    while self._wake_in.poll(0):
-                        self._wake_in.recv()
+                    self._drain(self._wake_in)
+                # Cleared before draining the outbox: a message put after this line wakes us again.
+                self._wake_pending = False
                 while True:
                     try:
                         frames = self._outbox.get_nowait()
@@ -225,8 +230,7 @@ class BridgeClient:
                     dealer.send(encode({"type": "heartbeat"}))
                     self._last_sent = time.monotonic()
                 if dealer in events:
-                    while dealer.poll(0):
-                        self._dispatch(dealer.recv_multipart())
+                    self._drain(dealer, self._dispatch)
                 if not events and (self._futures or self._waiting) and not self._check_current():
                     self._lose_bridge("the executorlab bridge stopped or was restarted while this task was pending")
             # close() queued a bye: deliver it before the socket goes.
@@ -240,6 +244,17 @@ class BridgeClient:
             self._wake_in.close()
             self._wake_out.close()
             self._context.term()
+
+    @staticmethod
+    def _drain(socket, handle=None) -> None:
+        """Receive everything waiting, without a poll per message."""
+        while True:
+            try:
+                frames = socket.recv_multipart(zmq.NOBLOCK)
+            except zmq.Again:
+                return
+            if handle is not None:
+                handle(frames)
 
     def _lose_bridge(self, why: str) -> None:
         self.stale = True
