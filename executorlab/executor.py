@@ -6,6 +6,7 @@ import json
 import math
 import os
 import threading
+import types
 import uuid
 import warnings
 from concurrent.futures import Future
@@ -27,16 +28,30 @@ def _function_name(fn) -> str:
     return getattr(fn, "__name__", None) or type(fn).__name__
 
 
-def _check_no_resource_dict_parameter(fn) -> None:
+_HAS_RESOURCE_DICT_PARAMETER = {}
+
+
+def _has_resource_dict_parameter(fn) -> bool:
     code = getattr(fn, "__code__", None)
     if code is not None:  # a plain function: its parameter names without the cost of inspect
-        parameters = code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
-    else:
-        try:
-            parameters = inspect.signature(fn).parameters
-        except (TypeError, ValueError):  # builtins without a signature
-            return
-    if "resource_dict" in parameters:
+        return "resource_dict" in code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
+    try:
+        return _HAS_RESOURCE_DICT_PARAMETER[fn]
+    except (KeyError, TypeError):  # not seen yet, or unhashable
+        pass
+    try:
+        found = "resource_dict" in inspect.signature(fn).parameters
+    except (TypeError, ValueError):  # builtins without a signature
+        found = False
+    if isinstance(fn, (types.BuiltinFunctionType, type)):
+        # Builtins and classes live as long as the process (partials and the like would pile up);
+        # inspect costs ~0.2 ms a call for them.
+        _HAS_RESOURCE_DICT_PARAMETER[fn] = found
+    return found
+
+
+def _check_no_resource_dict_parameter(fn) -> None:
+    if _has_resource_dict_parameter(fn):
         raise ValueError(
             "The parameter resource_dict is used internally in executorlab, "
             "so it cannot be used as a parameter in the submitted functions."
