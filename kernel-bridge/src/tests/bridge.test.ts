@@ -39,27 +39,23 @@ async function hello(info: ConnectionInfo, keys: { publicKey: string; secretKey:
 }
 
 test('connection files are private; only the issued client key gets an answer', async () => {
-  {
-    assert.equal(statSync(file).mode & 0o777, 0o600);
-    assert.equal(statSync(file.replace(/\.json$/, '-worker.json')).mode & 0o777, 0o600);
-    assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')), info);
-    const welcome = (await hello(info, { publicKey: info.client_public_key, secretKey: info.client_secret_key })) as { type: string };
-    assert.equal(welcome.type, 'welcome');
-    assert.equal(await hello(info, zmq.curveKeyPair()), 'EAGAIN');
-  }
+  assert.equal(statSync(file).mode & 0o777, 0o600);
+  assert.equal(statSync(file.replace(/\.json$/, '-worker.json')).mode & 0o777, 0o600);
+  assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')), info);
+  const welcome = (await hello(info, { publicKey: info.client_public_key, secretKey: info.client_secret_key })) as { type: string };
+  assert.equal(welcome.type, 'welcome');
+  assert.equal(await hello(info, zmq.curveKeyPair()), 'EAGAIN');
 });
 
 test('the HTTP API wants the token and says what exists', async () => {
-  {
-    const get = (path: string, token?: string) =>
-      fetch(`${info.http_url}${path}`, { headers: token ? { Authorization: `token ${token}` } : {} });
-    assert.equal((await get('/api/status')).status, 403);
-    assert.equal((await get('/api/status', 'wrong')).status, 403);
-    const status = (await (await get("/api/status", info.token)).json()) as { pid: number };
-    assert.equal(status.pid, process.pid);
-    assert.deepEqual(await (await get('/api/tasks', info.token)).json(), { tasks: [] });
-    const missing = await get('/api/nothing', info.token);
-    assert.equal(missing.status, 404);
-    assert.match(((await missing.json()) as { error: string }).error, /\/api\/tasks/);
-  }
+  const get = (path: string, token?: string) =>
+    fetch(`${info.http_url}${path}`, { headers: token ? { Authorization: `token ${token}` } : {} });
+  assert.equal((await get('/api/status')).status, 403);
+  assert.equal((await get('/api/status', 'wrong')).status, 403);
+  const status = (await (await get("/api/status", info.token)).json()) as { pid: number };
+  assert.equal(status.pid, process.pid);
+  assert.deepEqual(await (await get('/api/tasks', info.token)).json(), { tasks: [] });
+  const missing = await get('/api/nothing', info.token);
+  assert.equal(missing.status, 404);
+  assert.match(((await missing.json()) as { error: string }).error, /\/api\/tasks/);
 });
