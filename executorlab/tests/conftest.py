@@ -72,15 +72,12 @@ class JupyterServer:
             return error.code, None
 
     def wait_until(self, predicate, timeout: float, what: str, allow_exit: bool = False):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            value = predicate()
-            if value:
-                return value
+        def check():
             if self.process.poll() is not None and not allow_exit:
                 raise AssertionError(f"jupyter server exited with {self.process.returncode} while waiting for {what}")
-            time.sleep(0.1)
-        raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+            return predicate()
+
+        return wait_for(check, timeout, what)
 
     def bridge_status(self):
         try:
