@@ -41,6 +41,18 @@ def bridge_command(connection_file: str, *extra: str) -> list:
     return [node_executable(), *NODE_FLAGS, str(BRIDGE_SCRIPT), "--connection-file", connection_file, *extra]
 
 
+def stop_process(process: subprocess.Popen, grace: float = 10.0) -> None:
+    """SIGTERM, then SIGKILL if it has not exited after ``grace`` seconds."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def pid_alive(pid: int) -> bool:
     """Whether the process runs; a zombie (dead, not yet reaped by its parent) counts as gone."""
     try:
@@ -108,12 +120,7 @@ class PrivateBridge:
         atexit.register(self.stop)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        stop_process(self.process)
         shutil.rmtree(self.directory, ignore_errors=True)
 
 

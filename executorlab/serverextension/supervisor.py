@@ -41,12 +41,8 @@ class BridgeSupervisor:
     def stop(self) -> None:
         self._stopping = True
         self._watch.stop()
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        if self.process is not None:
+            bridge_process.stop_process(self.process)
         try:
             os.unlink(self.connection_file)
         except FileNotFoundError:

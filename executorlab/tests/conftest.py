@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from executorlab.client.bridge_process import stop_process
+
 REPO = Path(__file__).resolve().parents[2]
 BRIDGE = REPO / "executorlab" / "bridge" / "bridge.mjs"
 
@@ -87,12 +89,7 @@ class JupyterServer:
         return body if code == 200 else None
 
     def stop(self):
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        stop_process(self.process, grace=20)
         if not self.log.closed:
             self.log.close()
 
@@ -144,8 +141,7 @@ class StandaloneBridge:
         return [t for t in tasks if fn_name is None or t["fn_name"] == fn_name]
 
     def stop(self):
-        self.process.terminate()
-        self.process.wait(timeout=20)
+        stop_process(self.process, grace=20)
 
 
 @pytest.fixture
