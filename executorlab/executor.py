@@ -148,8 +148,7 @@ class BaseExecutor(concurrent.futures.Executor):
         """Pickle and send the call; errors raise at submit() or, for a deferred call, fail its future."""
         client = client or self._current_client()
         try:
-            args_blob, args_deps = dumps_arguments(args, client.task_ids, self._dependencies)
-            kwargs_blob, kwargs_deps = dumps_arguments(kwargs, client.task_ids, self._dependencies)
+            arguments_blob, dependencies = dumps_arguments((args, kwargs), client.task_ids, self._dependencies)
         except UpstreamFailed as failed:
             if failed.future.cancelled():
                 cancel_future(future)
@@ -171,13 +170,13 @@ class BaseExecutor(concurrent.futures.Executor):
         client.submit(
             {
                 "type": "submit",
-                "task_id": f"t-{uuid.uuid4().hex}",
+                "task_id": client.new_task_id(),
                 "executor_id": self._id,
                 "fn_name": _function_name(fn)[:256],
                 "resource_dict": resource_dict,
-                "dependencies": list(dict.fromkeys(args_deps + kwargs_deps)),
+                "dependencies": dependencies,
             },
-            [cloudpickle.dumps(fn), args_blob, kwargs_blob],
+            [cloudpickle.dumps(fn), arguments_blob],
             future,
         )
 

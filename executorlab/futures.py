@@ -123,7 +123,7 @@ class ArgumentPickler(cloudpickle.CloudPickler):
 
 
 def dumps_arguments(value, task_ids: dict, allow_futures: bool = True):
-    """(blob, dependency task ids) of args or kwargs."""
+    """(blob, dependency task ids) of ``(args, kwargs)``."""
     buffer = io.BytesIO()
     pickler = ArgumentPickler(buffer, task_ids, allow_futures)
     pickler.dump(value)

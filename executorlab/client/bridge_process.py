@@ -17,7 +17,7 @@ BRIDGE_SCRIPT = Path(__file__).resolve().parent.parent / "bridge" / "bridge.mjs"
 # The bridge's live heap is small (~1 KB per kept task record); without these V8 keeps ~100 MB of
 # garbage around between collections. Measured by bench/bridge_memory.py: 155 MB → 103 MB RSS after
 # 100,000 tasks, no throughput change. The old-space cap is a GC trigger far above the live heap.
-NODE_FLAGS = ("--max-semi-space-size=2", "--max-old-space-size=512")
+NODE_FLAGS = ("--max-semi-space-size=16", "--max-old-space-size=512")
 
 
 def node_executable() -> str:

@@ -20,12 +20,14 @@ import zmq
 from executorlab.client import bridge_process
 from executorlab.errors import BridgeConnectionError, ExecutorlabWorkerError, RemoteTraceback
 from executorlab.futures import cancel_future, notify_cancelled
-from executorlab.protocol import decode, encode
+from executorlab.protocol import batch, encode, unbatch
 
 HELLO_TIMEOUT = 10.0
 HEARTBEAT_INTERVAL = 2.0
 CURRENT_CHECK_INTERVAL = 0.05
 LIVENESS_INTERVAL_MS = 1000
+# Messages per batch at most (the bridge's limit, kernel-bridge/src/protocol/batch.ts).
+MAX_BATCH = 10_000
 
 
 def _python_path() -> list:
@@ -91,6 +93,9 @@ class BridgeClient:
         self._waiting = {}
         self._last_sent = 0.0
         self._request_ids = itertools.count()
+        # Task ids: unique per bridge without a random draw per task (os.urandom costs ~10 µs here).
+        self._task_prefix = f"t-{uuid.uuid4().hex[:16]}-"
+        self._task_numbers = itertools.count()
         self._welcome = threading.Event()
         self._closed = False
         self._thread = threading.Thread(target=self._run, name="executorlab-bridge-io", daemon=True)
@@ -149,7 +154,7 @@ class BridgeClient:
     def send(self, message: dict, blobs=()) -> None:
         if self._closed:
             raise BridgeConnectionError("the connection to the executorlab bridge is closed")
-        self._outbox.put([encode(message), *blobs])
+        self._outbox.put((message, blobs))
         # One wake-up per burst: the I/O thread drains everything queued when it wakes.
         if not self._wake_pending:
             with self._wake_lock:
@@ -171,6 +176,9 @@ class BridgeClient:
         if not reply["ok"]:
             raise ValueError(reply["error"])
 
+    def new_task_id(self) -> str:
+        return f"{self._task_prefix}{next(self._task_numbers)}"
+
     def submit(self, message: dict, blobs: list, future: Future) -> None:
         task_id = message["task_id"]
         self._futures[task_id] = future
@@ -182,7 +190,7 @@ class BridgeClient:
         if self._closed:
             return
         if not self.stale:
-            self._outbox.put([encode({"type": "bye"})])
+            self._outbox.put(({"type": "bye"}, ()))
         self._closed = True
         with self._wake_lock:
             self._wake_out.send(b"")
@@ -219,13 +227,7 @@ class BridgeClient:
                     self._drain(self._wake_in)
                 # Cleared before draining the outbox: a message put after this line wakes us again.
                 self._wake_pending = False
-                while True:
-                    try:
-                        frames = self._outbox.get_nowait()
-                    except queue.Empty:
-                        break
-                    dealer.send_multipart(frames)
-                    self._last_sent = time.monotonic()
+                self._send_queued(dealer)
                 if time.monotonic() - self._last_sent > HEARTBEAT_INTERVAL:
                     dealer.send(encode({"type": "heartbeat"}))
                     self._last_sent = time.monotonic()
@@ -234,16 +236,27 @@ class BridgeClient:
                 if not events and (self._futures or self._waiting) and not self._check_current():
                     self._lose_bridge("the executorlab bridge stopped or was restarted while this task was pending")
             # close() queued a bye: deliver it before the socket goes.
-            while not self.stale:
-                try:
-                    dealer.send_multipart(self._outbox.get_nowait())
-                except queue.Empty:
-                    break
+            if not self.stale:
+                self._send_queued(dealer)
         finally:
             dealer.close(linger=1000 if not self.stale else 0)
             self._wake_in.close()
             self._wake_out.close()
             self._context.term()
+
+    def _send_queued(self, dealer) -> None:
+        """Send everything queued, as one batch (a burst of submits costs one message)."""
+        messages = []
+        while len(messages) < MAX_BATCH:
+            try:
+                messages.append(self._outbox.get_nowait())
+            except queue.Empty:
+                break
+        if messages:
+            dealer.send_multipart(batch(messages))
+            self._last_sent = time.monotonic()
+            if len(messages) == MAX_BATCH:
+                self._send_queued(dealer)
 
     @staticmethod
     def _drain(socket, handle=None) -> None:
@@ -269,10 +282,14 @@ class BridgeClient:
 
     def _dispatch(self, frames: list) -> None:
         try:
-            message = decode(frames[0])
-        except ValueError as error:
+            messages = unbatch(frames)
+        except (ValueError, KeyError, TypeError) as error:
             print(f"executorlab: ignored a malformed message from the bridge: {error}", file=sys.stderr)
             return
+        for message, blobs in messages:
+            self._handle(message, blobs)
+
+    def _handle(self, message: dict, blobs: list) -> None:
         kind = message.get("type")
         if kind == "welcome":
             self._welcome.set()
@@ -298,13 +315,13 @@ class BridgeClient:
                 return
             if message["ok"]:
                 try:
-                    value = cloudpickle.loads(frames[1])
+                    value = cloudpickle.loads(blobs[0])
                 except Exception as error:
                     future.set_exception(error)
                 else:
                     future.set_result(value)
             else:
-                future.set_exception(remote_exception(message, frames[1:]))
+                future.set_exception(remote_exception(message, blobs))
         elif kind == "stream":
             stream = sys.stdout if message["name"] == "stdout" else sys.stderr
             stream.write(message["text"])

@@ -6,7 +6,7 @@ init_function (on every rank); its dict, with ``executorlib_worker_id``, is the 
 """
 
 import argparse
-import contextlib
+import collections
 import inspect
 import json
 import os
@@ -21,7 +21,7 @@ import cloudpickle
 import zmq
 
 from executorlab.worker.arguments import loads_arguments
-from executorlab.protocol import decode, encode
+from executorlab.protocol import batch, unbatch
 from executorlab.worker.output import StreamForwarder
 
 
@@ -83,6 +83,17 @@ def _call(fn, args, kwargs, memory=None):
 
 
 class Worker:
+    """Rank 0's connection to the bridge.
+
+    The bridge may send the next tasks before the current one is done (when tasks are short); the
+    worker queues them and sends results in batches: when it runs out of tasks, every
+    ``FLUSH_COUNT`` results, and at the latest ``FLUSH_DELAY`` s after a result (a background thread,
+    for a long task that follows short ones). Output chunks go at once, after the results before them.
+    """
+
+    FLUSH_COUNT = 16
+    FLUSH_DELAY = 0.002
+
     def __init__(self, credentials: dict, worker_id: str):
         self.worker_id = worker_id
         self.context = zmq.Context()
@@ -92,13 +103,74 @@ class Worker:
         self.socket.curve_publickey = credentials["public_key"].encode("ascii")
         self.socket.curve_secretkey = credentials["secret_key"].encode("ascii")
         self.socket.connect(credentials["worker_endpoint"])
-        self.send_lock = threading.Lock()
+        # Every use of the socket after start-up holds this lock, except the blocking wait for work,
+        # which happens only with the outbox empty (so the flusher thread leaves the socket alone).
+        self.lock = threading.Lock()
+        self.outbox = []
+        self.queue = collections.deque()
+        self._posted = threading.Event()
+        self._closed = False
+        # What a task prints is sent as its output (task_id: the task running).
+        self.task_id = None
+        forward = lambda name, text: self.send({"type": "stream", "task_id": self.task_id, "name": name, "text": text})
+        self.stdout, self.stderr = StreamForwarder("stdout", forward), StreamForwarder("stderr", forward)
+        threading.Thread(target=self._flusher, name="executorlab-result-flusher", daemon=True).start()
 
     def send(self, message: dict, *blobs: bytes) -> None:
-        with self.send_lock:
-            self.socket.send_multipart([encode(message), *blobs])
+        """Send now, after anything posted before."""
+        with self.lock:
+            self.outbox.append((message, blobs))
+            self._flush_locked()
+
+    def post(self, message: dict, *blobs: bytes) -> None:
+        """Send with the next batch."""
+        with self.lock:
+            self.outbox.append((message, blobs))
+            if len(self.outbox) >= self.FLUSH_COUNT or not self.queue:
+                self._flush_locked()
+            elif len(self.outbox) == 1:
+                self._posted.set()
+
+    def _flush_locked(self) -> None:
+        if self.outbox:
+            self.socket.send_multipart(batch(self.outbox))
+            self.outbox = []
+
+    def _flusher(self) -> None:
+        while not self._closed:
+            self._posted.wait()
+            self._posted.clear()
+            time.sleep(self.FLUSH_DELAY)
+            with self.lock:
+                if not self._closed:
+                    self._flush_locked()
+
+    def next_message(self):
+        """The next (header, blobs) to handle, waiting for one when none is queued; drops are applied."""
+        if not self.queue:
+            with self.lock:
+                self._flush_locked()
+            self._receive(self.socket.recv_multipart())
+        with self.lock:
+            while self.socket.poll(0, zmq.POLLIN):
+                self._receive(self.socket.recv_multipart())
+        return self.queue.popleft() if self.queue else None
+
+    def _receive(self, frames: list) -> None:
+        for message, blobs in unbatch(frames):
+            if message["type"] == "drop":
+                for item in self.queue:
+                    if item[0].get("task_id") == message["task_id"]:
+                        self.queue.remove(item)
+                        break
+            else:
+                self.queue.append((message, blobs))
 
     def close(self) -> None:
+        with self.lock:
+            self._flush_locked()
+            self._closed = True
+        self._posted.set()
         self.socket.close()
         self.context.term()
 
@@ -123,10 +195,9 @@ def _failure_message(header: dict, error: BaseException, tb: str):
 def _load_and_call(blobs: list, dependencies: list, memory: dict):
     """Unpickle the call, put the dependencies' results where the arguments referred to them, run it."""
     try:
-        results = {task_id: cloudpickle.loads(blob) for task_id, blob in zip(dependencies, blobs[3:])}
+        results = {task_id: cloudpickle.loads(blob) for task_id, blob in zip(dependencies, blobs[2:])}
         fn = cloudpickle.loads(blobs[0])
-        args = loads_arguments(blobs[1], results)
-        kwargs = loads_arguments(blobs[2], results)
+        args, kwargs = loads_arguments(blobs[1], results)
     except BaseException as error:
         return False, (error, traceback.format_exc())
     return _call(fn, args, kwargs, memory)
@@ -169,9 +240,10 @@ def run_init(worker, comm, blob: bytes, memory: dict) -> None:
 
 def run_task(worker, comm, task_id: str, blobs: list, dependencies: list, memory: dict) -> None:
     started = time.perf_counter()
-    forward = lambda name, text: worker.send({"type": "stream", "task_id": task_id, "name": name, "text": text})
-    out, err = StreamForwarder("stdout", forward), StreamForwarder("stderr", forward)
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+    worker.task_id = task_id
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = worker.stdout, worker.stderr
+    try:
         if comm is None:
             ok, value = _load_and_call(blobs, dependencies, memory)
         else:
@@ -179,20 +251,22 @@ def run_task(worker, comm, task_id: str, blobs: list, dependencies: list, memory
             outcomes = comm.gather(_load_and_call(blobs, dependencies, memory), root=0)
             failed = [outcome for outcome in outcomes if not outcome[0]]
             ok, value = failed[0] if failed else (True, [outcome[1] for outcome in outcomes])
-        out.flush()
-        err.flush()
+    finally:
+        sys.stdout, sys.stderr = saved
+        worker.stdout.flush()
+        worker.stderr.flush()
     runtime = time.perf_counter() - started
     if ok:
         try:
             blob = cloudpickle.dumps(value)
         except Exception as error:
             header, extra = _failure(task_id, runtime, error, f"the result could not be pickled:\n{traceback.format_exc()}")
-            worker.send(header, *extra)
+            worker.post(header, *extra)
             return
-        worker.send({"type": "result", "task_id": task_id, "ok": True, "runtime": runtime}, blob)
+        worker.post({"type": "result", "task_id": task_id, "ok": True, "runtime": runtime}, blob)
     else:
         header, extra = _failure(task_id, runtime, *value)
-        worker.send(header, *extra)
+        worker.post(header, *extra)
 
 
 def follower_loop(comm, memory: dict) -> None:
@@ -235,14 +309,16 @@ def main(argv) -> int:
             }
         )
         while True:
-            frames = worker.socket.recv_multipart()
-            message = decode(frames[0])
+            item = worker.next_message()
+            if item is None:
+                continue
+            message, blobs = item
             if message["type"] == "shutdown":
                 break
             if message["type"] == "init":
-                run_init(worker, comm, frames[1], memory)
+                run_init(worker, comm, blobs[0], memory)
             elif message["type"] == "task":
-                run_task(worker, comm, message["task_id"], frames[1:], message.get("dependencies", []), memory)
+                run_task(worker, comm, message["task_id"], blobs, message.get("dependencies", []), memory)
     finally:
         if comm is not None:
             comm.bcast(None, root=0)

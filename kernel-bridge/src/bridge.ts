@@ -15,7 +15,6 @@ import { EventHub } from './events/hub.js';
 import { ApiServer } from './http/server.js';
 import {
   decodeClientHeader,
-  encodeHeader,
   ProtocolError,
   resourceDictProblem,
   SUBMIT_BLOBS,
@@ -28,10 +27,12 @@ import { HostProbe } from './resources/host.js';
 import { RequestError, Scheduler } from './scheduler/scheduler.js';
 import { mergeResources, type Task } from './scheduler/task.js';
 import { RouterEndpoint } from './transport/endpoint.js';
+import { unbatch, type Unpacked } from './protocol/batch.js';
 import { ZapAuthenticator } from './transport/zap.js';
 import { WorkerHub } from './workers/hub.js';
 
 export const BRIDGE_VERSION = '0.1.0';
+const RUNNING_NOTICE_MS = 1;
 
 export interface BridgeOptions {
   connectionFile: string;
@@ -70,6 +71,9 @@ export class Bridge {
   private workerEndpoint!: RouterEndpoint;
   private readonly workerFile: string;
   private liveness: NodeJS.Timeout | undefined;
+  /** Calls that started since the last running notices went out. */
+  private readonly startedCalls = new Set<Task>();
+  private runningNotices: NodeJS.Timeout | null = null;
 
   constructor(private readonly options: BridgeOptions) {
     this.workers = new WorkerHub(options.log);
@@ -100,7 +104,7 @@ export class Bridge {
     this.scheduler.on('task', task => {
       // Views are built only for browsers that listen; a snapshot catches up the ones that join later.
       if (this.events.subscribers > 0) this.events.taskChanged(this.scheduler.view(task));
-      if (task.state === 'running') this.toClient(task.clientId, { v: 1, type: 'task_state', task_id: task.id, state: 'running' });
+      if (task.state === 'running') this.noteRunning(task);
     });
     this.scheduler.on('stream', (task, name, text) =>
       this.toClient(task.clientId, { v: 1, type: 'stream', task_id: task.id, name, text })
@@ -177,6 +181,7 @@ export class Bridge {
 
   async stop(): Promise<void> {
     clearInterval(this.liveness);
+    if (this.runningNotices) clearTimeout(this.runningNotices);
     await removeQuietly(this.options.connectionFile);
     await removeQuietly(this.workerFile);
     await this.scheduler.close();
@@ -188,9 +193,22 @@ export class Bridge {
   }
 
   private onClient = async (peer: Buffer, frames: Buffer[]): Promise<void> => {
+    let messages: Unpacked[];
+    try {
+      messages = unbatch(frames);
+    } catch (error) {
+      if (!(error instanceof ProtocolError)) throw error;
+      this.options.log(`client ${peer.toString('hex')}: ${error.message}`);
+      await this.refuse(peer, error.message);
+      return;
+    }
+    for (const { header, blobs } of messages) await this.onClientMessage(peer, header, blobs);
+  };
+
+  private async onClientMessage(peer: Buffer, header: unknown, blobs: Buffer[]): Promise<void> {
     let message: ClientMessage;
     try {
-      message = decodeClientHeader(frames[0]);
+      message = decodeClientHeader(undefined, header);
     } catch (error) {
       if (!(error instanceof ProtocolError)) throw error;
       this.options.log(`client ${peer.toString('hex')}: ${error.message}`);
@@ -217,12 +235,12 @@ export class Bridge {
     }
     client.lastSeen = Date.now();
     try {
-      await this.handle(client, message, frames.slice(1));
+      await this.handle(client, message, blobs);
     } catch (error) {
       if (!(error instanceof RequestError)) throw error;
       await this.refuse(peer, error.message, taskId, requestId);
     }
-  };
+  }
 
   /** Answer a refused message where its sender waits: the request, the task's future, or a log. */
   private refuse(peer: Buffer, message: string, taskId?: string, requestId?: string): Promise<void> {
@@ -261,7 +279,7 @@ export class Bridge {
       }
       case 'submit': {
         if (blobs.length !== SUBMIT_BLOBS) {
-          throw new RequestError(`submit carries ${blobs.length} blobs; it needs exactly ${SUBMIT_BLOBS} (function, args, kwargs)`);
+          throw new RequestError(`submit carries ${blobs.length} blobs; it needs exactly ${SUBMIT_BLOBS} (the function, then args and kwargs as one pickle)`);
         }
         const problem = await this.resourceProblem(message.executor_id, message.resource_dict);
         if (problem) throw new RequestError(problem);
@@ -375,6 +393,21 @@ export class Bridge {
     }
   }
 
+  /**
+   * Tell the kernel a call runs (its future's running()) RUNNING_NOTICE_MS after it started, unless it
+   * finished by then: a short call's result is its only message, which halves the kernel's work.
+   */
+  private noteRunning(task: Task): void {
+    this.startedCalls.add(task);
+    this.runningNotices ??= setTimeout(() => {
+      this.runningNotices = null;
+      for (const call of this.startedCalls) {
+        if (call.state === 'running') this.toClient(call.clientId, { v: 1, type: 'task_state', task_id: call.id, state: 'running' });
+      }
+      this.startedCalls.clear();
+    }, RUNNING_NOTICE_MS);
+  }
+
   private toClient(clientId: string, message: BridgeToClient, ...blobs: Buffer[]): void {
     for (const client of this.clients.values()) {
       if (client.clientId === clientId) void this.send(client.peer, message, ...blobs);
@@ -382,6 +415,6 @@ export class Bridge {
   }
 
   private send(peer: Buffer, message: BridgeToClient, ...blobs: Buffer[]): Promise<void> {
-    return this.clientEndpoint.send(peer, [encodeHeader(message), ...blobs]);
+    return this.clientEndpoint.send(peer, message, blobs);
   }
 }

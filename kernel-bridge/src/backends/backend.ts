@@ -21,11 +21,13 @@ export interface Backend {
    * empty when it can. `perTask` is the call's own dict, undefined when checking the executor's defaults.
    */
   resourceProblems?(merged: ResourceDict, perTask?: ResourceDict): Promise<string[]>;
-  /** Run the task; `inputs` are its function, args, kwargs blobs, then its dependencies' results. */
+  /** Run the task; `inputs` are its function and (args, kwargs) blobs, then its dependencies' results. */
   run(task: Task, inputs: Buffer[], hooks: RunHooks): Promise<TaskOutcome>;
   /** Kill the task if it runs here, or drop it if it waits here for a worker (its run() then resolves
    *  with a failure); false if the backend does not have it. */
   cancel(taskId: string): boolean;
+  /** How many calls it can hold at once (block allocation: its workers, with the calls given ahead). */
+  capacity?(): number;
   /** Block allocation only: grow or shrink the pool of warm workers. */
   resize?(maxWorkers: number): Promise<void>;
   /** Stop every worker this backend started; running tasks end with an error. */

@@ -11,6 +11,7 @@ import type { GpuPool } from '../resources/gpu-pool.js';
 import type { Resources, Task } from '../scheduler/task.js';
 import type { InitOutcome, WorkerHub } from '../workers/hub.js';
 import { newWorkerId, WorkerProcess, WorkerStartError } from '../workers/process.js';
+import { KeyedQueue } from '../scheduler/queue.js';
 
 /** What the pool needs of a worker: a WorkerProcess in production, a stand-in in unit tests. */
 export interface PoolWorker {
@@ -19,7 +20,10 @@ export interface PoolWorker {
   /** Resolves with a sentence saying how the process ended. */
   readonly exited: Promise<string>;
   init(blob: Buffer): Promise<InitOutcome>;
-  run(task: Task, inputs: Buffer[], hooks: RunHooks): Promise<TaskOutcome>;
+  /** null: the worker went away before it started the task (it had others to run first). */
+  run(task: Task, inputs: Buffer[], hooks: RunHooks): Promise<TaskOutcome | null>;
+  /** Take back a task it has not started; false if it has. */
+  drop(taskId: string): boolean;
   kill(signal?: NodeJS.Signals): void;
   /** Ask it to leave, kill it after a grace period; resolves once it is gone. */
   stop(): Promise<void>;
@@ -40,7 +44,18 @@ export interface BlockAllocationOptions {
   log(line: string): void;
 }
 
-type SlotState = 'starting' | 'idle' | 'busy' | 'retiring';
+type SlotState = 'starting' | 'ready' | 'retiring';
+
+/**
+ * A worker is given the next calls before it finishes the current one when calls are short, so it never
+ * waits a round trip through the bridge between two of them: as many as it is expected to finish in
+ * PREFETCH_SECONDS (from its recent run times), at most MAX_PREFETCH. A call given ahead is not running
+ * yet (its state is queued) and a cancel takes it back from the worker without killing it.
+ */
+const PREFETCH_SECONDS = 0.002;
+const MAX_PREFETCH = 32;
+/** Weight of the newest run time in a worker's running average. */
+const RUNTIME_WEIGHT = 0.3;
 
 /** One place in the pool; its worker process may be replaced, its index (executorlib_worker_id) stays. */
 interface Slot {
@@ -51,7 +66,10 @@ interface Slot {
   restarts: number;
   /** The init_function raised in this worker: every call given to it fails with that exception. */
   initFailure: { failure: Failure; exception: Buffer | null } | null;
-  taskId: string | null;
+  /** Calls given to this worker and not finished, in the order it runs them. */
+  tasks: string[];
+  /** Running average of its calls' run times in seconds; null before the first. */
+  runtime: number | null;
   /** Killed by the pool itself (cancel, run_time_max): restarted without counting against restart_limit. */
   killedOnPurpose: boolean;
 }
@@ -61,14 +79,20 @@ interface Waiter {
   resolve(slot: Slot | null): void;
 }
 
+/** How many calls a worker may hold at once. */
+function capacity(slot: Slot): number {
+  if (slot.runtime === null) return 1;
+  return Math.max(1, Math.min(MAX_PREFETCH, Math.floor(PREFETCH_SECONDS / Math.max(slot.runtime, 1e-6))));
+}
+
 const retiring = (slot: Slot): boolean => slot.state === 'retiring';
 
 export class BlockAllocationBackend implements Backend {
   readonly kind = 'block';
   readonly holdsGpus = true;
   private readonly slots = new Set<Slot>();
-  /** Calls handed over by the scheduler, waiting for an idle worker, in order. */
-  private readonly waiting: Waiter[] = [];
+  /** Calls handed over by the scheduler, waiting for a worker with room, in order. */
+  private readonly waiting = new KeyedQueue<Waiter>(waiter => waiter.taskId);
   private closing: Promise<void> | null = null;
   /** How the last worker that was not restarted ended, for the message once none is left. */
   private lastLoss = '';
@@ -85,39 +109,59 @@ export class BlockAllocationBackend implements Backend {
     return [...this.slots].flatMap(slot => (slot.worker?.pid !== undefined ? [slot.worker.pid] : []));
   }
 
+  capacity(): number {
+    // With no worker left, calls are answered at once by run().
+    if (this.closing || this.size === 0) return Infinity;
+    let calls = 0;
+    for (const slot of this.slots) if (!retiring(slot)) calls += slot.state === 'ready' ? capacity(slot) : 1;
+    return calls;
+  }
+
   async resourceProblems(merged: ResourceDict, perTask?: ResourceDict): Promise<string[]> {
     if (perTask !== undefined) return blockAllocationProblems(perTask, this.options.executorName);
     return this.options.checkResources(merged);
   }
 
   async run(task: Task, inputs: Buffer[], hooks: RunHooks): Promise<TaskOutcome> {
-    const slot = await this.idleSlot(task.id);
-    if (!slot) return this.unavailable();
-    if (slot.initFailure) {
-      const failure = slot.initFailure;
-      this.release(slot);
-      hooks.started();
-      return { ok: false, runtime: 0, ...failure };
+    let first = false;
+    for (;;) {
+      // A call whose worker died before starting it goes back to the head of the line.
+      const slot = await this.slotFor(task.id, first);
+      first = true;
+      if (!slot) return this.unavailable();
+      if (slot.initFailure) {
+        const failure = slot.initFailure;
+        this.finished(slot, task.id);
+        hooks.started();
+        return { ok: false, runtime: 0, ...failure };
+      }
+      const worker = slot.worker;
+      if (!worker) {
+        // Its worker died between the hand-out and now: wait for the next one.
+        this.finished(slot, task.id);
+        continue;
+      }
+      const outcome = await worker.run(task, inputs, hooks);
+      if (slot.worker !== worker || !worker.running) {
+        // The worker died: onExit restarts or drops the slot; the call was its failure, or runs again.
+        if (outcome) return outcome;
+        continue;
+      }
+      if (outcome) slot.runtime = slot.runtime === null ? outcome.runtime : slot.runtime + RUNTIME_WEIGHT * (outcome.runtime - slot.runtime);
+      this.finished(slot, task.id);
+      return outcome ?? this.unavailable();
     }
-    const worker = slot.worker!;
-    slot.taskId = task.id;
-    const outcome = await worker.run(task, inputs, hooks);
-    // A worker that died meanwhile is onExit's business: restarted or dropped there.
-    if (slot.worker === worker && worker.running) {
-      slot.taskId = null;
-      this.release(slot);
-    }
-    return outcome;
   }
 
   cancel(taskId: string): boolean {
-    const waiter = this.waiting.findIndex(w => w.taskId === taskId);
-    if (waiter >= 0) {
-      this.waiting.splice(waiter, 1)[0].resolve(null);
+    const waiter = this.waiting.remove(taskId);
+    if (waiter) {
+      waiter.resolve(null);
       return true;
     }
-    const slot = [...this.slots].find(s => s.taskId === taskId);
+    const slot = [...this.slots].find(s => s.tasks.includes(taskId));
     if (!slot?.worker) return false;
+    if (slot.worker.drop(taskId)) return true;
     slot.killedOnPurpose = true;
     slot.worker.kill('SIGKILL');
     return true;
@@ -128,8 +172,8 @@ export class BlockAllocationBackend implements Backend {
     if (this.closing) return;
     const active = [...this.slots].filter(slot => !retiring(slot));
     for (let n = active.length; n < maxWorkers; n++) this.addSlot();
-    const order: Record<SlotState, number> = { idle: 0, starting: 1, busy: 2, retiring: 3 };
-    const extra = active.sort((a, b) => order[a.state] - order[b.state] || b.index - a.index).slice(0, Math.max(0, active.length - maxWorkers));
+    const order = (slot: Slot): number => (slot.state === 'starting' ? 0.5 : slot.tasks.length);
+    const extra = active.sort((a, b) => order(a) - order(b) || b.index - a.index).slice(0, Math.max(0, active.length - maxWorkers));
     for (const slot of extra) this.retire(slot);
   }
 
@@ -139,7 +183,7 @@ export class BlockAllocationBackend implements Backend {
   }
 
   private async close(): Promise<void> {
-    for (const waiter of this.waiting.splice(0)) waiter.resolve(null);
+    for (const waiter of this.waiting.drain()) waiter.resolve(null);
     await Promise.allSettled(
       [...this.slots].map(async slot => {
         await slot.worker?.stop();
@@ -159,7 +203,8 @@ export class BlockAllocationBackend implements Backend {
       boot: Promise.resolve(),
       restarts: 0,
       initFailure: null,
-      taskId: null,
+      tasks: [],
+      runtime: null,
       killedOnPurpose: false
     };
     this.slots.add(slot);
@@ -167,9 +212,9 @@ export class BlockAllocationBackend implements Backend {
   }
 
   private retire(slot: Slot): void {
-    const idle = slot.state === 'idle';
+    const idle = slot.state === 'ready' && slot.tasks.length === 0;
     slot.state = 'retiring';
-    // A starting worker is stopped by boot() once it is up, a busy one by release() after its call.
+    // A starting worker is stopped by boot() once it is up, a busy one by finished() after its calls.
     if (idle) void slot.worker?.stop();
   }
 
@@ -202,7 +247,7 @@ export class BlockAllocationBackend implements Backend {
       await worker.stop();
       return;
     }
-    slot.state = 'idle';
+    slot.state = 'ready';
     this.handOut();
   }
 
@@ -210,7 +255,8 @@ export class BlockAllocationBackend implements Backend {
   private onExit(slot: Slot, worker: PoolWorker | null, why: string): void {
     if (slot.worker !== worker) return;
     slot.worker = null;
-    slot.taskId = null;
+    slot.tasks = [];
+    slot.runtime = null;
     if (this.closing || retiring(slot)) {
       this.slots.delete(slot);
       return;
@@ -228,32 +274,41 @@ export class BlockAllocationBackend implements Backend {
     this.slots.delete(slot);
     this.lastLoss = why;
     this.options.log(`block allocation: worker ${slot.index} is gone for good (restart_limit=${this.options.restartLimit}): ${why}`);
-    if (this.size === 0) for (const waiter of this.waiting.splice(0)) waiter.resolve(null);
+    if (this.size === 0) for (const waiter of this.waiting.drain()) waiter.resolve(null);
   }
 
-  private release(slot: Slot): void {
+  /** A call of this slot's worker ended: hand it the next one, or stop it if it is retiring. */
+  private finished(slot: Slot, taskId: string): void {
+    const index = slot.tasks.indexOf(taskId);
+    if (index >= 0) slot.tasks.splice(index, 1);
     if (retiring(slot)) {
-      void slot.worker?.stop();
+      if (slot.tasks.length === 0) void slot.worker?.stop();
       return;
     }
-    slot.state = 'idle';
     this.handOut();
   }
 
-  private idleSlot(taskId: string): Promise<Slot | null> {
+  private slotFor(taskId: string, first: boolean): Promise<Slot | null> {
     if (this.closing || this.size === 0) return Promise.resolve(null);
     return new Promise(resolve => {
-      this.waiting.push({ taskId, resolve });
+      if (first) this.waiting.unshift({ taskId, resolve });
+      else this.waiting.push({ taskId, resolve });
       this.handOut();
     });
   }
 
+  /** Give waiting calls to the ready workers with room, the least loaded first. */
   private handOut(): void {
-    while (this.waiting.length > 0) {
-      const slot = [...this.slots].find(s => s.state === 'idle');
-      if (!slot) return;
-      slot.state = 'busy';
-      this.waiting.shift()!.resolve(slot);
+    while (this.waiting.size > 0) {
+      let best: Slot | null = null;
+      for (const slot of this.slots) {
+        if (slot.state !== 'ready' || slot.tasks.length >= capacity(slot)) continue;
+        if (!best || slot.tasks.length < best.tasks.length) best = slot;
+      }
+      if (!best) return;
+      const waiter = this.waiting.shift()!;
+      best.tasks.push(waiter.taskId);
+      waiter.resolve(best);
     }
   }
 

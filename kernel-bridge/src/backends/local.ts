@@ -76,7 +76,7 @@ export class LocalBackend implements Backend {
     }
     this.workers.set(task.id, worker);
     try {
-      return await worker.run(task, inputs, hooks);
+      return (await worker.run(task, inputs, hooks)) ?? failed(`${await worker.exited} before it started the task`);
     } finally {
       this.workers.delete(task.id);
       await worker.stop();

@@ -92,8 +92,8 @@ export const ClientMessage = z.discriminatedUnion('type', [
 ]);
 export type ClientMessage = z.infer<typeof ClientMessage>;
 
-/** Blobs a submit carries: function, args, kwargs. */
-export const SUBMIT_BLOBS = 3;
+/** Blobs a submit carries: the function, and (args, kwargs) pickled together. */
+export const SUBMIT_BLOBS = 2;
 
 // ---- worker -> bridge
 export const WorkerHello = header('hello', {
@@ -146,10 +146,12 @@ export type BridgeToClient =
   | { v: 1; type: 'error'; message: string; task_id?: string };
 
 export type BridgeToWorker =
-  /** Frames: function, args, kwargs, then one result blob per entry of `dependencies`, in order. */
+  /** Blobs: the function, (args, kwargs), then one result blob per entry of `dependencies`, in order. */
   | { v: 1; type: 'task'; task_id: string; fn_name: string; dependencies: string[] }
   /** Frame: the init_function blob; its returned dict's keys become default kwargs of later calls. */
   | { v: 1; type: 'init' }
+  /** Cancel a task sent ahead to this worker that it has not started; ignored if it has. */
+  | { v: 1; type: 'drop'; task_id: string }
   | { v: 1; type: 'shutdown' };
 
 export class ProtocolError extends Error {
@@ -164,7 +166,7 @@ export class ProtocolError extends Error {
   }
 }
 
-function parseJson(frame: Buffer | undefined, maxBytes: number): unknown {
+export function parseJson(frame: Buffer | undefined, maxBytes: number): unknown {
   if (!frame) throw new ProtocolError('empty message: frame 0 must be a JSON header');
   if (frame.length > maxBytes) throw new ProtocolError(`header of ${frame.length} bytes exceeds ${maxBytes}`);
   try {
@@ -196,9 +198,8 @@ function checkVersion(raw: unknown): void {
 
 const MAX_HEADER = 1 << 20;
 
-/** Validate a kernel's header; throws ProtocolError saying what was wrong. */
-export function decodeClientHeader(frame: Buffer | undefined): ClientMessage {
-  const raw = parseJson(frame, MAX_HEADER);
+/** Validate a kernel's header (`raw`: frame 0 already parsed); throws ProtocolError saying what was wrong. */
+export function decodeClientHeader(frame: Buffer | undefined, raw: unknown = parseJson(frame, MAX_HEADER)): ClientMessage {
   checkVersion(raw);
   const parsed = ClientMessage.safeParse(raw);
   if (!parsed.success) {
@@ -207,9 +208,8 @@ export function decodeClientHeader(frame: Buffer | undefined): ClientMessage {
   return parsed.data;
 }
 
-/** Validate a worker's header; throws ProtocolError saying what was wrong. */
-export function decodeWorkerHeader(frame: Buffer | undefined): WorkerMessage {
-  const raw = parseJson(frame, MAX_HEADER);
+/** Validate a worker's header (`raw`: frame 0 already parsed); throws ProtocolError saying what was wrong. */
+export function decodeWorkerHeader(frame: Buffer | undefined, raw: unknown = parseJson(frame, MAX_HEADER)): WorkerMessage {
   checkVersion(raw);
   const type = (raw as { type?: unknown }).type;
   const schema = workerSchemas[type as keyof typeof workerSchemas];
@@ -217,8 +217,4 @@ export function decodeWorkerHeader(frame: Buffer | undefined): WorkerMessage {
   const parsed = schema.safeParse(raw);
   if (!parsed.success) throw new ProtocolError(`invalid ${String(type)}: ${explain(parsed.error)}`, stringField(raw, 'task_id'));
   return parsed.data;
-}
-
-export function encodeHeader(message: BridgeToClient | BridgeToWorker): Buffer {
-  return Buffer.from(JSON.stringify(message), 'utf8');
 }

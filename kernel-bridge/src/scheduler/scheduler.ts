@@ -5,6 +5,7 @@ import type { Backend, TaskOutcome } from '../backends/backend.js';
 import type { ExecutorOptions, ResourceDict, TaskState } from '../protocol/messages.js';
 import { blockGpuProblem } from '../resources/capabilities.js';
 import { GpuPool } from '../resources/gpu-pool.js';
+import { KeyedQueue } from './queue.js';
 import { ResultStore } from './results.js';
 import { appendOutput, coresOf, gpusOf, isFinal, mergeResources, type Task, type TaskView } from './task.js';
 
@@ -14,7 +15,7 @@ export interface Executor {
   readonly clientId: string;
   readonly options: ExecutorOptions;
   readonly backend: Backend;
-  readonly queue: Task[];
+  readonly queue: KeyedQueue<Task>;
   coresInUse: number;
   running: number;
   /** Tasks submitted and not finished yet. */
@@ -83,7 +84,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
 
   createExecutor(spec: Omit<Executor, 'queue' | 'coresInUse' | 'running' | 'unfinished' | 'shutdown'>): Executor {
     if (this.executors.has(spec.id)) throw new RequestError(`executor ${spec.id} exists already`);
-    const executor: Executor = { ...spec, queue: [], coresInUse: 0, running: 0, unfinished: 0, shutdown: false };
+    const executor: Executor = { ...spec, queue: new KeyedQueue<Task>(task => task.id), coresInUse: 0, running: 0, unfinished: 0, shutdown: false };
     this.executors.set(spec.id, executor);
     return executor;
   }
@@ -163,15 +164,13 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     }
     if (task.state === 'queued') {
       const executor = this.executors.get(task.executorId)!;
-      const index = executor.queue.indexOf(task);
-      if (index < 0) {
+      if (!executor.queue.remove(task.id)) {
         // Handed to the backend already, waiting there for a worker: the backend drops it.
         this.cancelRequested.add(task.id);
         if (executor.backend.cancel(task.id)) return true;
         this.cancelRequested.delete(task.id);
         return false;
       }
-      executor.queue.splice(index, 1);
     }
     this.finish(task, 'cancelled', null);
     return true;
@@ -314,15 +313,15 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   private hasRoom(executor: Executor, task: Task): boolean {
     if (this.takesGpus(executor, task) && gpusOf(task) > this.gpus.available) return false;
     const { max_cores, max_workers, block_allocation } = executor.options;
-    // With block allocation max_workers is the number of warm workers, whatever cores they have.
-    if (block_allocation) return max_workers === null || executor.running < max_workers;
+    // Block allocation: as many calls as its warm workers take (short calls are given ahead).
+    if (block_allocation) return executor.running < (executor.backend.capacity?.() ?? max_workers ?? Infinity);
     if (max_cores !== null) return executor.coresInUse + coresOf(task) <= max_cores;
     if (max_workers !== null) return executor.running < max_workers;
     return true;
   }
 
   private dispatch(executor: Executor): void {
-    while (executor.queue.length > 0 && this.hasRoom(executor, executor.queue[0])) {
+    for (let next = executor.queue.peek(); next && this.hasRoom(executor, next); next = executor.queue.peek()) {
       const task = executor.queue.shift()!;
       executor.running += 1;
       executor.coresInUse += coresOf(task);

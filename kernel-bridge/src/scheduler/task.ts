@@ -23,7 +23,7 @@ export interface Task {
   readonly resources: Resources;
   /** GPUs (CUDA_VISIBLE_DEVICES tokens) the task holds while it runs. */
   gpus: string[];
-  /** cloudpickled function, args, kwargs: opaque to the bridge. */
+  /** The cloudpickled function and (args, kwargs): opaque to the bridge. */
   readonly blobs: Buffer[];
   /** Tasks whose results this one's arguments refer to. */
   readonly dependencies: string[];

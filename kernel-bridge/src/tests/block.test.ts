@@ -46,6 +46,10 @@ class FakeWorker implements PoolWorker {
     this.exit(why);
   }
 
+  drop(): boolean {
+    return false;
+  }
+
   kill(): void {
     this.die();
   }

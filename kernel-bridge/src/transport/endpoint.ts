@@ -1,6 +1,7 @@
-// A CURVE-secured ROUTER socket with a receive loop and a serial send queue (zeromq.js allows one
-// pending send per socket).
+// A CURVE-secured ROUTER socket with a receive loop and a coalescing send queue (zeromq.js allows one
+// pending send per socket, and every send costs a wake-up on both sides).
 import * as zmq from 'zeromq';
+import { batch, MAX_BATCH, type Outgoing } from '../protocol/batch.js';
 
 export type Frames = Buffer[];
 export type Handler = (peer: Buffer, frames: Frames) => void | Promise<void>;
@@ -14,11 +15,21 @@ export interface EndpointOptions {
   maxMessageBytes: number;
 }
 
+interface PeerOutbox {
+  peer: Buffer;
+  messages: Outgoing[];
+}
+
 export class RouterEndpoint {
   // A peer that went away makes a mandatory ROUTER wait for it; the timeout turns that into an error
   // so one dead peer never stalls the send queue for everyone else.
   private readonly socket = new zmq.Router({ mandatory: true, linger: 0, sendTimeout: 2000 });
-  private sending: Promise<void> = Promise.resolve();
+  /** Messages posted since the last flush, per peer, in order. */
+  private outbox = new Map<string, PeerOutbox>();
+  private flushScheduled = false;
+  private flushing = false;
+  private flushed: Promise<void> = Promise.resolve();
+  private resolveFlushed: () => void = () => {};
   private closed = false;
   address = '';
 
@@ -42,23 +53,54 @@ export class RouterEndpoint {
     return this.address;
   }
 
-  send(peer: Buffer, frames: (Buffer | string)[]): Promise<void> {
-    const next = this.sending.then(async () => {
-      if (this.closed) return;
-      try {
-        await this.socket.send([peer, ...frames]);
-      } catch (error) {
-        this.log(`${this.name}: could not send to ${peer.toString('hex')}: ${(error as Error).message}`);
-      }
-    });
-    this.sending = next;
-    return next;
+  /**
+   * Queue a message (its header, its blobs) for `peer`. Everything queued during one turn of the event
+   * loop, or while the previous flush was sending, leaves together: one ZeroMQ message per peer (a
+   * `batch` when there are several). Resolves once it was handed to ZeroMQ.
+   */
+  send(peer: Buffer, header: object, blobs: Buffer[] = []): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    const key = peer.toString('latin1');
+    let entry = this.outbox.get(key);
+    if (!entry) this.outbox.set(key, (entry = { peer, messages: [] }));
+    entry.messages.push({ header, blobs });
+    if (!this.flushScheduled && !this.flushing) {
+      this.flushScheduled = true;
+      this.flushed = new Promise(resolve => (this.resolveFlushed = resolve));
+      setImmediate(this.flush);
+    }
+    return this.flushed;
   }
 
   close(): void {
     this.closed = true;
     this.socket.close();
+    this.resolveFlushed();
   }
+
+  private flush = async (): Promise<void> => {
+    this.flushScheduled = false;
+    this.flushing = true;
+    while (this.outbox.size > 0 && !this.closed) {
+      const outbox = this.outbox;
+      const done = this.resolveFlushed;
+      this.outbox = new Map();
+      this.flushed = new Promise(resolve => (this.resolveFlushed = resolve));
+      for (const { peer, messages } of outbox.values()) {
+        for (let at = 0; at < messages.length; at += MAX_BATCH) {
+          try {
+            await this.socket.send([peer, ...batch(messages.slice(at, at + MAX_BATCH))]);
+          } catch (error) {
+            this.log(`${this.name}: could not send to ${peer.toString('hex')}: ${(error as Error).message}`);
+            break;
+          }
+        }
+      }
+      done();
+    }
+    this.flushing = false;
+    this.resolveFlushed();
+  };
 
   private async loop(): Promise<void> {
     while (!this.closed) {

@@ -1,6 +1,7 @@
 // The worker side of the bridge: who is connected, which task each one runs, and their replies.
-import { decodeWorkerHeader, encodeHeader, ProtocolError, type Failure, type WorkerMessage } from '../protocol/messages.js';
+import { decodeWorkerHeader, ProtocolError, type BridgeToWorker, type Failure, type WorkerMessage } from '../protocol/messages.js';
 import type { RouterEndpoint } from '../transport/endpoint.js';
+import { unbatch, type Unpacked } from '../protocol/batch.js';
 import type { RunHooks, TaskOutcome } from '../backends/backend.js';
 import type { Task } from '../scheduler/task.js';
 
@@ -12,10 +13,21 @@ export interface WorkerConnection {
   readonly pid: number;
 }
 
-interface Running {
+/** A task sent to a worker. A worker runs its tasks in the order it got them; the first one runs. */
+interface Job {
   taskId: string;
+  fnName: string;
   hooks: RunHooks;
-  resolve(outcome: TaskOutcome): void;
+  /** When the worker started it (it became the first of its worker's jobs), else null. */
+  startedAt: number | null;
+  /** null: the worker went away before it started the task, which may run elsewhere. */
+  resolve(outcome: TaskOutcome | null): void;
+}
+
+/** What a worker was running when it was lost, for the failure that reports it. */
+export interface LostJob {
+  fnName: string;
+  startedAt: number;
 }
 
 /** How a worker's init_function went; a failure carries the pickled exception when it could be pickled. */
@@ -30,7 +42,10 @@ export class WorkerHub {
   private endpoint: RouterEndpoint | null = null;
   private readonly expected = new Map<string, Expected>();
   private readonly byPeer = new Map<string, WorkerConnection>();
-  private readonly running = new Map<string, Running>();
+  /** Per worker (peer key): the jobs sent to it and not answered, in the order it runs them. */
+  private readonly jobs = new Map<string, Job[]>();
+  /** Tasks dropped from a worker's queue whose result may still come (it had started them): not an error. */
+  private readonly dropped = new Set<string>();
   private readonly initializing = new Map<string, (outcome: InitOutcome) => void>();
 
   constructor(private readonly log: (line: string) => void) {}
@@ -49,42 +64,93 @@ export class WorkerHub {
     this.expected.delete(workerId);
   }
 
-  /** Send the task and its inputs; resolves with the worker's result. `lost` ends it if the process dies first. */
-  run(conn: WorkerConnection, task: Task, inputs: Buffer[], hooks: RunHooks): Promise<TaskOutcome> {
+  /**
+   * Send the task and its inputs; resolves with the worker's result, or null if the worker went away
+   * before it started the task. A worker may be given several tasks; it runs them in order, and each
+   * one's `hooks.started` is called when it becomes the first.
+   */
+  run(conn: WorkerConnection, task: Task, inputs: Buffer[], hooks: RunHooks): Promise<TaskOutcome | null> {
     return new Promise(resolve => {
-      this.running.set(conn.peer.toString('hex'), { taskId: task.id, hooks, resolve });
+      const key = conn.peer.toString('hex');
+      let queue = this.jobs.get(key);
+      if (!queue) this.jobs.set(key, (queue = []));
+      const job: Job = { taskId: task.id, fnName: task.fnName, hooks, startedAt: null, resolve };
+      queue.push(job);
       const header = { v: 1, type: 'task', task_id: task.id, fn_name: task.fnName, dependencies: task.dependencies } as const;
-      void this.send(conn, encodeHeader(header), ...inputs);
-      hooks.started();
+      void this.send(conn, header, inputs);
+      if (queue.length === 1) this.begin(job);
     });
+  }
+
+  /** Take a task the worker has not started off its queue (it resolves with `outcome`); false if it started. */
+  drop(conn: WorkerConnection, taskId: string, outcome: TaskOutcome): boolean {
+    const queue = this.jobs.get(conn.peer.toString('hex')) ?? [];
+    const index = queue.findIndex(job => job.taskId === taskId);
+    if (index <= 0) return false;
+    const [job] = queue.splice(index, 1);
+    this.dropped.add(taskId);
+    // The worker says nothing for a task it dropped before starting it: forget the oldest such ids.
+    if (this.dropped.size > 10_000) this.dropped.delete(this.dropped.values().next().value!);
+    void this.send(conn, { v: 1, type: 'drop', task_id: taskId });
+    job.resolve(outcome);
+    return true;
+  }
+
+  /** Tasks given to this worker and not answered yet. */
+  pending(conn: WorkerConnection): number {
+    return this.jobs.get(conn.peer.toString('hex'))?.length ?? 0;
+  }
+
+  private begin(job: Job): void {
+    job.startedAt = Date.now();
+    job.hooks.started();
   }
 
   /** Send the init_function blob; resolves with the worker's init_result. */
   init(conn: WorkerConnection, blob: Buffer): Promise<InitOutcome> {
     return new Promise(resolve => {
       this.initializing.set(conn.peer.toString('hex'), resolve);
-      void this.send(conn, encodeHeader({ v: 1, type: 'init' }), blob);
+      void this.send(conn, { v: 1, type: 'init' }, [blob]);
     });
   }
 
-  /** The worker process ended: fail what it was doing, forget it. */
-  lost(conn: WorkerConnection, outcome: TaskOutcome): void {
+  /** The worker process ended: its running task fails with `outcome(that task)`, the ones it had not
+   *  started resolve with null (to run elsewhere), a pending init fails; the worker is forgotten. */
+  lost(conn: WorkerConnection, outcome: (running: LostJob | null) => TaskOutcome): void {
     const key = conn.peer.toString('hex');
-    this.running.get(key)?.resolve(outcome);
-    this.running.delete(key);
-    if (!outcome.ok) this.initializing.get(key)?.({ ok: false, failure: outcome.failure, exception: outcome.exception });
+    const [first, ...rest] = this.jobs.get(key) ?? [];
+    this.jobs.delete(key);
+    if (first) first.resolve(outcome({ fnName: first.fnName, startedAt: first.startedAt ?? Date.now() }));
+    for (const job of rest) job.resolve(null);
+    const init = this.initializing.get(key);
     this.initializing.delete(key);
+    if (init) {
+      const failed = outcome(null);
+      if (!failed.ok) init({ ok: false, failure: failed.failure, exception: failed.exception });
+    }
     this.byPeer.delete(key);
   }
 
   stop(conn: WorkerConnection): Promise<void> {
-    return this.send(conn, encodeHeader({ v: 1, type: 'shutdown' }));
+    return this.send(conn, { v: 1, type: 'shutdown' });
   }
 
   handle = (peer: Buffer, frames: Buffer[]): void => {
+    let messages: Unpacked[];
+    try {
+      messages = unbatch(frames);
+    } catch (error) {
+      if (!(error instanceof ProtocolError)) throw error;
+      this.log(`worker ${peer.toString('hex')}: ${error.message}`);
+      return;
+    }
+    for (const { header, blobs } of messages) this.handleMessage(peer, header, blobs);
+  };
+
+  private handleMessage(peer: Buffer, header: unknown, blobs: Buffer[]): void {
     let message: WorkerMessage;
     try {
-      message = decodeWorkerHeader(frames[0]);
+      message = decodeWorkerHeader(undefined, header);
     } catch (error) {
       if (!(error instanceof ProtocolError)) throw error;
       this.log(`worker ${peer.toString('hex')}: ${error.message}`);
@@ -103,7 +169,7 @@ export class WorkerHub {
         const waiting = this.expected.get(message.worker_id);
         if (!waiting) {
           this.log(`worker ${message.worker_id}: hello from a worker this bridge did not start; told to stop`);
-          void this.send(conn, encodeHeader({ v: 1, type: 'shutdown' }));
+          void this.send(conn, { v: 1, type: 'shutdown' });
           return;
         }
         this.expected.delete(message.worker_id);
@@ -112,7 +178,7 @@ export class WorkerHub {
         return;
       }
       case 'stream':
-        this.running.get(key)?.hooks.stream(message.name, message.text);
+        this.jobs.get(key)?.find(job => job.taskId === message.task_id)?.hooks.stream(message.name, message.text);
         return;
       case 'init_result': {
         const resolve = this.initializing.get(key);
@@ -127,19 +193,21 @@ export class WorkerHub {
             : {
                 ok: false,
                 failure: { error_type: message.error_type, error_message: message.error_message, traceback: message.traceback },
-                exception: frames[1] ?? null
+                exception: blobs[0] ?? null
               }
         );
         return;
       }
       case 'result': {
-        const run = this.running.get(key);
+        const queue = this.jobs.get(key);
+        const run = queue?.[0];
         if (!run || run.taskId !== message.task_id) {
-          this.log(`worker ${key}: result for ${message.task_id}, which it was not running`);
+          if (!this.dropped.delete(message.task_id)) this.log(`worker ${key}: result for ${message.task_id}, which it was not running`);
           return;
         }
-        this.running.delete(key);
-        const blob = frames[1] ?? Buffer.alloc(0);
+        queue.shift();
+        if (queue.length > 0) this.begin(queue[0]);
+        const blob = blobs[0] ?? Buffer.alloc(0);
         run.resolve(
           message.ok
             ? { ok: true, runtime: message.runtime, result: blob }
@@ -151,16 +219,16 @@ export class WorkerHub {
                   error_message: message.error_message,
                   traceback: message.traceback
                 },
-                exception: frames[1] ?? null
+                exception: blobs[0] ?? null
               }
         );
         return;
       }
     }
-  };
+  }
 
-  private send(conn: WorkerConnection, ...frames: Buffer[]): Promise<void> {
+  private send(conn: WorkerConnection, header: BridgeToWorker, blobs: Buffer[] = []): Promise<void> {
     if (!this.endpoint) throw new Error('WorkerHub used before attach()');
-    return this.endpoint.send(conn.peer, frames);
+    return this.endpoint.send(conn.peer, header, blobs);
   }
 }

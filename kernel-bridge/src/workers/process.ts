@@ -31,8 +31,8 @@ export class WorkerStartError extends Error {}
 export class WorkerProcess {
   private output = '';
   private alive = true;
-  /** What the worker is doing for the bridge right now, so its death can be reported as the failure of it. */
-  private current: { what: string; started: number } | null = null;
+  /** Set while the worker runs the init_function, so its death can be reported as the failure of it. */
+  private initStarted: number | null = null;
   private constructor(
     private readonly hub: WorkerHub,
     private readonly child: ResultPromise,
@@ -45,8 +45,11 @@ export class WorkerProcess {
     // One handler for the whole life of the process, however many tasks a warm worker runs.
     void exited.then(why => {
       this.alive = false;
-      const current = this.current;
-      this.hub.lost(this.conn, this.lostOutcome(current ? `${why} ${current.what}` : why, current?.started ?? Date.now()));
+      this.hub.lost(this.conn, running => {
+        if (running) return this.lostOutcome(`${why} while running ${running.fnName}`, running.startedAt);
+        if (this.initStarted !== null) return this.lostOutcome(`${why} while running init_function`, this.initStarted);
+        return this.lostOutcome(why, Date.now());
+      });
     });
   }
 
@@ -93,25 +96,44 @@ export class WorkerProcess {
     return this.child.pid;
   }
 
-  /** Run one task; if the process dies meanwhile the outcome says how, with its last output. */
-  async run(task: Task, inputs: Buffer[], hooks: RunHooks): Promise<TaskOutcome> {
-    return this.doing(`while running ${task.fnName}`, () => this.hub.run(this.conn, task, inputs, hooks));
+  /**
+   * Run a task; if the process dies while running it the outcome says how, with its last output.
+   * A warm worker may be given the next tasks before it finishes this one: those resolve with null if
+   * it dies before starting them, and `drop` takes one back.
+   */
+  async run(task: Task, inputs: Buffer[], hooks: RunHooks): Promise<TaskOutcome | null> {
+    if (!this.alive) return null;
+    return this.hub.run(this.conn, task, inputs, hooks);
+  }
+
+  /** Take back a task given ahead that the worker has not started; false if it runs it (or never had it). */
+  drop(taskId: string): boolean {
+    const message = 'cancelled before it started';
+    return this.hub.drop(this.conn, taskId, {
+      ok: false,
+      runtime: 0,
+      failure: { error_type: 'CancelledError', error_message: message, traceback: message },
+      exception: null
+    });
+  }
+
+  /** Tasks given to it and not answered yet. */
+  get pending(): number {
+    return this.hub.pending(this.conn);
   }
 
   /** Block allocation: run the init_function (its cloudpickled blob) in the worker, on every rank. */
   async init(blob: Buffer): Promise<InitOutcome> {
-    const outcome = await this.doing('while running init_function', () => this.hub.init(this.conn, blob));
-    return outcome.ok ? { ok: true } : { ok: false, failure: outcome.failure, exception: outcome.exception };
-  }
-
-  private async doing<T>(what: string, send: () => Promise<T>): Promise<T | TaskOutcome> {
     const started = Date.now();
-    if (!this.alive) return this.lostOutcome(`${await this.exited} before ${what.replace(/^while /, '')}`, started);
-    this.current = { what, started };
+    if (!this.alive) {
+      const lost = this.lostOutcome(`${await this.exited} before running init_function`, started);
+      return lost.ok ? { ok: true } : { ok: false, failure: lost.failure, exception: lost.exception };
+    }
+    this.initStarted = started;
     try {
-      return await send();
+      return await this.hub.init(this.conn, blob);
     } finally {
-      this.current = null;
+      this.initStarted = null;
     }
   }
 
