@@ -15,6 +15,7 @@ from typing import Callable, Optional
 import cloudpickle
 
 from executorlab.client.connection import BridgeClient, get_client
+from executorlab.errors import BridgeConnectionError
 from executorlab.futures import (
     UnfinishedForeignFuture,
     UpstreamFailed,
@@ -226,11 +227,17 @@ class BaseExecutor(concurrent.futures.Executor):
     def _finish(self, pending: list, cancel_futures: bool) -> None:
         concurrent.futures.wait(pending)
         client = self._client
-        if client is not None and client.is_current():
+        if client is None or not client.is_current():
+            return
+        try:
             client.request(
                 {"type": "shutdown_executor", "executor_id": self._id, "wait": True, "cancel_futures": cancel_futures},
                 timeout=None,
             )
+        except BridgeConnectionError:
+            # The connection closed first (the interpreter is exiting after shutdown(wait=False)): its
+            # bye makes the bridge shut the executor down.
+            pass
 
 
 class _Batcher:

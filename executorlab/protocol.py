@@ -17,19 +17,37 @@ def decode(frame: bytes) -> dict:
 
 
 
-def batch(messages: list) -> list:
-    """The frames of one multipart message carrying ``messages``, (header dict, blobs) pairs, in order.
+# Blobs this large are not copied into a batch (kernel-bridge/src/protocol/batch.ts).
+BIG_BLOB = 1 << 16
 
-    Several become a ``batch``: one JSON header listing their headers and blob counts, then their blobs.
+
+def batch(messages: list) -> list:
+    """The multipart messages (frame lists) carrying ``messages``, (header dict, blobs) pairs, in order.
+
+    Consecutive small messages become one ``batch`` of two frames: a JSON header listing their headers
+    and blob lengths, and their blobs back to back. A message with a big blob travels on its own.
     """
-    if len(messages) == 1:
-        header, blobs = messages[0]
-        return [encode(header), *blobs]
-    headers = [{"v": PROTOCOL_VERSION, **header} for header, _ in messages]
-    frames = [encode({"type": "batch", "messages": headers, "blobs": [len(blobs) for _, blobs in messages]})]
-    for _, blobs in messages:
-        frames.extend(blobs)
-    return frames
+    out, run = [], []
+
+    def end_run():
+        if len(run) == 1:
+            header, blobs = run[0]
+            out.append([encode(header), *blobs])
+        elif run:
+            headers = [{"v": PROTOCOL_VERSION, **header} for header, _ in run]
+            lengths = [[len(blob) for blob in blobs] for _, blobs in run]
+            data = b"".join(blob for _, blobs in run for blob in blobs)
+            out.append([encode({"type": "batch", "messages": headers, "blobs": lengths}), data])
+        run.clear()
+
+    for header, blobs in messages:
+        if any(len(blob) >= BIG_BLOB for blob in blobs):
+            end_run()
+            out.append([encode(header), *blobs])
+        else:
+            run.append((header, blobs))
+    end_run()
+    return out
 
 
 def unbatch(frames: list) -> list:
@@ -37,10 +55,22 @@ def unbatch(frames: list) -> list:
     message = decode(frames[0])
     if message.get("type") != "batch":
         return [(message, frames[1:])]
-    out, at = [], 1
-    for header, count in zip(message["messages"], message["blobs"]):
-        out.append((header, frames[at : at + count]))
-        at += count
-    if at != len(frames) or len(message["messages"]) != len(message["blobs"]):
-        raise ValueError(f"batch blob counts add up to {at - 1} blobs but {len(frames) - 1} follow the header")
+    headers, lengths = message.get("messages"), message.get("blobs")
+    if not isinstance(headers, list) or not isinstance(lengths, list) or len(headers) != len(lengths):
+        raise ValueError('batch "messages" and "blobs" must be lists of the same length')
+    if len(frames) != 2:
+        raise ValueError(f"a batch is 2 frames (header, blobs), got {len(frames)}")
+    data, at, out = frames[1], 0, []
+    for header, sizes in zip(headers, lengths):
+        if not isinstance(sizes, list):
+            raise ValueError('batch "blobs" must list the blob lengths of each message')
+        blobs = []
+        for size in sizes:
+            if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+                raise ValueError(f"batch blob lengths must be integers >= 0, got {size!r}")
+            blobs.append(data[at : at + size])
+            at += size
+        out.append((header, blobs))
+    if at != len(data):
+        raise ValueError(f"batch blob lengths add up to {at} bytes but the blob frame has {len(data)}")
     return out

@@ -14,10 +14,11 @@ from executorlab.errors import BridgeConnectionError
 CONNECTION_FILE_ENV = "EXECUTORLAB_CONNECTION_FILE"
 NODE_ENV = "EXECUTORLAB_NODE"
 BRIDGE_SCRIPT = Path(__file__).resolve().parent.parent / "bridge" / "bridge.mjs"
-# The bridge's live heap is small (~1 KB per kept task record); without these V8 keeps ~100 MB of
-# garbage around between collections. Measured by bench/bridge_memory.py: 155 MB → 103 MB RSS after
-# 100,000 tasks, no throughput change. The old-space cap is a GC trigger far above the live heap.
-NODE_FLAGS = ("--max-semi-space-size=16", "--max-old-space-size=512")
+# The young generation (semi-space) is a trade: at 2 MB the scavenges that copy the calls in flight cost
+# 17 µs per call at 10k calls/s, at 16 MB the bridge holds 151 MB after 100,000 calls. 8 MB: ~130 MB and
+# the full throughput (bench/throughput.py, bench/bridge_memory.py). The old-space cap is a GC trigger
+# far above the live heap (~1 KB per kept task record).
+NODE_FLAGS = ("--max-semi-space-size=8", "--max-old-space-size=512")
 
 
 def node_executable() -> str:

@@ -253,7 +253,8 @@ class BridgeClient:
             except queue.Empty:
                 break
         if messages:
-            dealer.send_multipart(batch(messages))
+            for frames in batch(messages):
+                dealer.send_multipart(frames)
             self._last_sent = time.monotonic()
             if len(messages) == MAX_BATCH:
                 self._send_queued(dealer)

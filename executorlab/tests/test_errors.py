@@ -34,6 +34,16 @@ def touch(path):
     return path
 
 
+def raise_long_unicode():
+    # JSON writes each "é" as 6 bytes: the message and traceback must be cut to fit a 1 MiB header.
+    raise ValueError("é" * 200_000)
+
+
+def print_a_lot():
+    print("x" * 2_000_000)
+    return "printed"
+
+
 def chatty():
     print("line one")
     print("line two", file=sys.stderr)
@@ -94,6 +104,18 @@ def test_cancel_from_the_panel_kills_a_running_task(standalone_bridge, tmp_path)
     wait_for(lambda: not pid_alive(pid), 10, "the worker to be gone")
     assert standalone_bridge.tasks("write_pid_and_sleep")[0]["state"] == "cancelled"
     assert standalone_bridge.api(f"/api/tasks/{task['id']}/cancel", "POST")[0] == 409
+
+
+def test_a_huge_failure_and_huge_output_still_reach_the_caller(capfd):
+    """Headers are at most 1 MiB: a worker cuts a failure's text and sends output in pieces."""
+    with SingleNodeExecutor(max_workers=1) as exe:
+        failed, printed = exe.submit(raise_long_unicode), exe.submit(print_a_lot)
+        error = failed.exception(timeout=60)
+        assert isinstance(error, ValueError) and str(error) == "é" * 200_000, "the pickled exception is whole"
+        assert printed.result(timeout=60) == "printed"
+    seen = []  # readouterr() hands out what arrived since the last call
+    wait_for(lambda: seen.append(capfd.readouterr().out.count("x")) or sum(seen) >= 2_000_000, 30, "the whole output")
+    assert sum(seen) == 2_000_000
 
 
 def test_output_is_kept_for_the_panel(standalone_bridge):

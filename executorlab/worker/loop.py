@@ -21,7 +21,8 @@ import cloudpickle
 import zmq
 
 from executorlab.worker.arguments import loads_arguments
-from executorlab.protocol import batch, unbatch
+from executorlab.worker.journal import Journal
+from executorlab.protocol import encode, unbatch
 from executorlab.worker.output import StreamForwarder
 
 
@@ -85,16 +86,12 @@ def _call(fn, args, kwargs, memory=None):
 class Worker:
     """Rank 0's connection to the bridge.
 
-    The bridge may send the next tasks before the current one is done (when tasks are short); the
-    worker queues them and sends results in batches: when it runs out of tasks, every
-    ``FLUSH_COUNT`` results, and at the latest ``FLUSH_DELAY`` s after a result (a background thread,
-    for a long task that follows short ones). Output chunks go at once, after the results before them.
+    The bridge may send the next tasks before the current one is done (when tasks are short): the worker
+    queues them and takes back the ones the bridge drops. Each result leaves as soon as it is known;
+    the journal tells the bridge which task ran if the process dies (``executorlab.worker.journal``).
     """
 
-    FLUSH_COUNT = 16
-    FLUSH_DELAY = 0.002
-
-    def __init__(self, credentials: dict, worker_id: str):
+    def __init__(self, credentials: dict, worker_id: str, journal: Journal = None):
         self.worker_id = worker_id
         self.context = zmq.Context()
         self.socket = self.context.socket(zmq.DEALER)
@@ -103,53 +100,31 @@ class Worker:
         self.socket.curve_publickey = credentials["public_key"].encode("ascii")
         self.socket.curve_secretkey = credentials["secret_key"].encode("ascii")
         self.socket.connect(credentials["worker_endpoint"])
-        # Every use of the socket after start-up holds this lock, except the blocking wait for work,
-        # which happens only with the outbox empty (so the flusher thread leaves the socket alone).
+        # A task's threads may print (and so send) while the main thread uses the socket.
         self.lock = threading.Lock()
-        self.outbox = []
         self.queue = collections.deque()
-        self._posted = threading.Event()
-        self._closed = False
+        self.journal = journal
         # What a task prints is sent as its output (task_id: the task running).
         self.task_id = None
         forward = lambda name, text: self.send({"type": "stream", "task_id": self.task_id, "name": name, "text": text})
         self.stdout, self.stderr = StreamForwarder("stdout", forward), StreamForwarder("stderr", forward)
-        threading.Thread(target=self._flusher, name="executorlab-result-flusher", daemon=True).start()
 
     def send(self, message: dict, *blobs: bytes) -> None:
-        """Send now, after anything posted before."""
         with self.lock:
-            self.outbox.append((message, blobs))
-            self._flush_locked()
+            self.socket.send_multipart([encode(message), *blobs])
 
-    def post(self, message: dict, *blobs: bytes) -> None:
-        """Send with the next batch."""
+    def send_result(self, message: dict, *blobs: bytes) -> None:
+        """Send a task's outcome, and keep it for the journal (a task that kills the process may take
+        the message along before ZeroMQ's I/O thread sent it)."""
+        header = encode(message)
         with self.lock:
-            self.outbox.append((message, blobs))
-            if len(self.outbox) >= self.FLUSH_COUNT or not self.queue:
-                self._flush_locked()
-            elif len(self.outbox) == 1:
-                self._posted.set()
-
-    def _flush_locked(self) -> None:
-        if self.outbox:
-            self.socket.send_multipart(batch(self.outbox))
-            self.outbox = []
-
-    def _flusher(self) -> None:
-        while not self._closed:
-            self._posted.wait()
-            self._posted.clear()
-            time.sleep(self.FLUSH_DELAY)
-            with self.lock:
-                if not self._closed:
-                    self._flush_locked()
+            self.socket.send_multipart([header, *blobs])
+        if self.journal is not None:
+            self.journal.result(header, blobs)
 
     def next_message(self):
         """The next (header, blobs) to handle, waiting for one when none is queued; drops are applied."""
         if not self.queue:
-            with self.lock:
-                self._flush_locked()
             self._receive(self.socket.recv_multipart())
         with self.lock:
             while self.socket.poll(0, zmq.POLLIN):
@@ -167,24 +142,28 @@ class Worker:
                 self.queue.append((message, blobs))
 
     def close(self) -> None:
-        with self.lock:
-            self._flush_locked()
-            self._closed = True
-        self._posted.set()
         self.socket.close()
         self.context.term()
+        if self.journal is not None:
+            self.journal.close()
 
 
 def _failure(task_id: str, runtime: float, error: BaseException, tb: str):
     return _failure_message({"type": "result", "task_id": task_id, "ok": False, "runtime": runtime}, error, tb)
 
 
+# Characters of a failure's message and traceback (its end) that travel: a header is at most 1 MiB
+# and JSON may spend 12 bytes on a character.
+MAX_ERROR_MESSAGE = 20_000
+MAX_TRACEBACK = 60_000
+
+
 def _failure_message(header: dict, error: BaseException, tb: str):
     header = {
         **header,
-        "error_type": type(error).__name__,
-        "error_message": str(error)[:100_000],
-        "traceback": tb[-1_000_000:],
+        "error_type": type(error).__name__[:256],
+        "error_message": str(error)[:MAX_ERROR_MESSAGE],
+        "traceback": tb[-MAX_TRACEBACK:],
     }
     try:
         return header, [cloudpickle.dumps(error)]
@@ -261,12 +240,12 @@ def run_task(worker, comm, task_id: str, blobs: list, dependencies: list, memory
             blob = cloudpickle.dumps(value)
         except Exception as error:
             header, extra = _failure(task_id, runtime, error, f"the result could not be pickled:\n{traceback.format_exc()}")
-            worker.post(header, *extra)
+            worker.send_result(header, *extra)
             return
-        worker.post({"type": "result", "task_id": task_id, "ok": True, "runtime": runtime}, blob)
+        worker.send_result({"type": "result", "task_id": task_id, "ok": True, "runtime": runtime}, blob)
     else:
         header, extra = _failure(task_id, runtime, *value)
-        worker.post(header, *extra)
+        worker.send_result(header, *extra)
 
 
 def follower_loop(comm, memory: dict) -> None:
@@ -285,6 +264,7 @@ def main(argv) -> int:
     parser = argparse.ArgumentParser(prog="python -m executorlab.worker")
     parser.add_argument("--bridge-file", required=True, help="worker credentials written by the bridge (mode 0600)")
     parser.add_argument("--worker-id", required=True)
+    parser.add_argument("--journal", help="file telling the bridge which task ran if this worker dies")
     parser.add_argument(
         "--worker-index", type=int, default=0, help="place in a block allocation's pool: executorlib_worker_id"
     )
@@ -297,7 +277,7 @@ def main(argv) -> int:
         return 0
     with open(options.bridge_file, encoding="utf-8") as f:
         credentials = json.load(f)
-    worker = Worker(credentials, options.worker_id)
+    worker = Worker(credentials, options.worker_id, Journal(options.journal) if options.journal else None)
     try:
         worker.send(
             {
@@ -318,6 +298,8 @@ def main(argv) -> int:
             if message["type"] == "init":
                 run_init(worker, comm, blobs[0], memory)
             elif message["type"] == "task":
+                if worker.journal is not None:
+                    worker.journal.started(message["task_id"])
                 run_task(worker, comm, message["task_id"], blobs, message.get("dependencies", []), memory)
     finally:
         if comm is not None:

@@ -4,6 +4,8 @@ import io
 import threading
 import time
 
+MAX_CHUNK = 64 * 1024
+
 
 class StreamForwarder(io.TextIOBase):
     """A text stream that sends its contents as ``stream`` messages, at most every ``interval`` s."""
@@ -39,4 +41,7 @@ class StreamForwarder(io.TextIOBase):
             self._buffer.clear()
             self._size = 0
             self._last = time.monotonic()
-        self._send(self.name, text)
+        # In pieces that keep each message's header under the bridge's 1 MiB (JSON may spend 12 bytes
+        # on a character).
+        for start in range(0, len(text), MAX_CHUNK):
+            self._send(self.name, text[start : start + MAX_CHUNK])

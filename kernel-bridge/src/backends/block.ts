@@ -10,6 +10,7 @@ import { taskEnvironment } from '../resources/environment.js';
 import type { GpuPool } from '../resources/gpu-pool.js';
 import type { Resources, Task } from '../scheduler/task.js';
 import type { InitOutcome, WorkerHub } from '../workers/hub.js';
+import { journalPath } from '../workers/journal.js';
 import { newWorkerId, WorkerProcess, WorkerStartError } from '../workers/process.js';
 import { KeyedQueue } from '../scheduler/queue.js';
 
@@ -76,6 +77,8 @@ interface Slot {
 
 interface Waiter {
   taskId: string;
+  /** Order of arrival: calls that go back to the line (their worker died first) keep their place. */
+  seq: number;
   resolve(slot: Slot | null): void;
 }
 
@@ -93,6 +96,11 @@ export class BlockAllocationBackend implements Backend {
   private readonly slots = new Set<Slot>();
   /** Calls handed over by the scheduler, waiting for a worker with room, in order. */
   private readonly waiting = new KeyedQueue<Waiter>(waiter => waiter.taskId);
+  /** Calls given to a worker that died before starting them: served before `waiting`, in arrival order. */
+  private readonly retries: Waiter[] = [];
+  private arrivals = 0;
+  /** Calls taken back from a worker by cancel(): their outcome is no run time. */
+  private readonly dropped = new Set<string>();
   private closing: Promise<void> | null = null;
   /** How the last worker that was not restarted ended, for the message once none is left. */
   private lastLoss = '';
@@ -123,11 +131,12 @@ export class BlockAllocationBackend implements Backend {
   }
 
   async run(task: Task, inputs: Buffer[], hooks: RunHooks): Promise<TaskOutcome> {
-    let first = false;
+    const seq = this.arrivals++;
+    let retry = false;
     for (;;) {
       // A call whose worker died before starting it goes back to the head of the line.
-      const slot = await this.slotFor(task.id, first);
-      first = true;
+      const slot = await this.slotFor(task.id, seq, retry);
+      retry = true;
       if (!slot) return this.unavailable();
       if (slot.initFailure) {
         const failure = slot.initFailure;
@@ -147,21 +156,25 @@ export class BlockAllocationBackend implements Backend {
         if (outcome) return outcome;
         continue;
       }
-      if (outcome) slot.runtime = slot.runtime === null ? outcome.runtime : slot.runtime + RUNTIME_WEIGHT * (outcome.runtime - slot.runtime);
+      if (outcome && !this.dropped.delete(task.id)) slot.runtime = slot.runtime === null ? outcome.runtime : slot.runtime + RUNTIME_WEIGHT * (outcome.runtime - slot.runtime);
       this.finished(slot, task.id);
       return outcome ?? this.unavailable();
     }
   }
 
   cancel(taskId: string): boolean {
-    const waiter = this.waiting.remove(taskId);
+    const retry = this.retries.findIndex(w => w.taskId === taskId);
+    const waiter = retry >= 0 ? this.retries.splice(retry, 1)[0] : this.waiting.remove(taskId);
     if (waiter) {
       waiter.resolve(null);
       return true;
     }
     const slot = [...this.slots].find(s => s.tasks.includes(taskId));
     if (!slot?.worker) return false;
-    if (slot.worker.drop(taskId)) return true;
+    if (slot.worker.drop(taskId)) {
+      this.dropped.add(taskId);
+      return true;
+    }
     slot.killedOnPurpose = true;
     slot.worker.kill('SIGKILL');
     return true;
@@ -183,7 +196,7 @@ export class BlockAllocationBackend implements Backend {
   }
 
   private async close(): Promise<void> {
-    for (const waiter of this.waiting.drain()) waiter.resolve(null);
+    for (const waiter of [...this.retries.splice(0), ...this.waiting.drain()]) waiter.resolve(null);
     await Promise.allSettled(
       [...this.slots].map(async slot => {
         await slot.worker?.stop();
@@ -274,7 +287,7 @@ export class BlockAllocationBackend implements Backend {
     this.slots.delete(slot);
     this.lastLoss = why;
     this.options.log(`block allocation: worker ${slot.index} is gone for good (restart_limit=${this.options.restartLimit}): ${why}`);
-    if (this.size === 0) for (const waiter of this.waiting.drain()) waiter.resolve(null);
+    if (this.size === 0) for (const waiter of [...this.retries.splice(0), ...this.waiting.drain()]) waiter.resolve(null);
   }
 
   /** A call of this slot's worker ended: hand it the next one, or stop it if it is retiring. */
@@ -288,25 +301,34 @@ export class BlockAllocationBackend implements Backend {
     this.handOut();
   }
 
-  private slotFor(taskId: string, first: boolean): Promise<Slot | null> {
+  private slotFor(taskId: string, seq: number, retry: boolean): Promise<Slot | null> {
     if (this.closing || this.size === 0) return Promise.resolve(null);
     return new Promise(resolve => {
-      if (first) this.waiting.unshift({ taskId, resolve });
-      else this.waiting.push({ taskId, resolve });
+      const waiter = { taskId, seq, resolve };
+      if (retry) {
+        const at = this.retries.findIndex(w => w.seq > seq);
+        this.retries.splice(at < 0 ? this.retries.length : at, 0, waiter);
+      } else {
+        this.waiting.push(waiter);
+      }
       this.handOut();
     });
   }
 
-  /** Give waiting calls to the ready workers with room, the least loaded first. */
+  /**
+   * Give waiting calls to the ready workers with room, the least loaded first. A worker holding calls
+   * is topped up only once it is down to half its capacity, so calls travel to it in batches.
+   */
   private handOut(): void {
-    while (this.waiting.size > 0) {
+    const open = [...this.slots].filter(slot => slot.state === 'ready' && slot.tasks.length <= capacity(slot) / 2);
+    while (this.retries.length > 0 || this.waiting.size > 0) {
       let best: Slot | null = null;
-      for (const slot of this.slots) {
-        if (slot.state !== 'ready' || slot.tasks.length >= capacity(slot)) continue;
+      for (const slot of open) {
+        if (slot.tasks.length >= capacity(slot)) continue;
         if (!best || slot.tasks.length < best.tasks.length) best = slot;
       }
       if (!best) return;
-      const waiter = this.waiting.shift()!;
+      const waiter = this.retries.shift() ?? this.waiting.shift()!;
       best.tasks.push(waiter.taskId);
       waiter.resolve(best);
     }
@@ -355,6 +377,7 @@ export function processLauncher(o: ProcessLauncherOptions): LaunchWorker {
           workerIndex: index
         }),
         workerId,
+        journal: journalPath(o.bridgeFile, workerId),
         cwd: resources.cwd,
         env: { ...workerPythonPath(o.pythonpath), ...taskEnvironment(resources.requested, gpus) },
         viaLauncher: resources.cores > 1

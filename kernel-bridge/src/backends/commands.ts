@@ -1,4 +1,5 @@
 // Command lines that start workers; pure so the exact flags are unit tested.
+import { journalPath } from '../workers/journal.js';
 
 export interface WorkerCommandOptions {
   python: string;
@@ -12,7 +13,8 @@ export interface WorkerCommandOptions {
 
 export function workerArgs(o: Pick<WorkerCommandOptions, 'python' | 'bridgeFile' | 'workerId' | 'workerIndex'>): string[] {
   const index = o.workerIndex === undefined ? [] : ['--worker-index', String(o.workerIndex)];
-  return [o.python, '-m', 'executorlab.worker', '--bridge-file', o.bridgeFile, '--worker-id', o.workerId, ...index];
+  const journal = ['--journal', journalPath(o.bridgeFile, o.workerId)];
+  return [o.python, '-m', 'executorlab.worker', '--bridge-file', o.bridgeFile, '--worker-id', o.workerId, ...index, ...journal];
 }
 
 /** executorlib's MpiExecSpawner: no launcher for one core, else `mpiexec -n N [--oversubscribe]`. */

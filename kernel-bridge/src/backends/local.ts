@@ -7,6 +7,7 @@ import { taskEnvironment } from '../resources/environment.js';
 import type { HostProbe } from '../resources/host.js';
 import type { Task } from '../scheduler/task.js';
 import type { WorkerHub } from '../workers/hub.js';
+import { journalPath } from '../workers/journal.js';
 import { newWorkerId, WorkerProcess, WorkerStartError } from '../workers/process.js';
 
 export interface LocalBackendOptions {
@@ -59,6 +60,7 @@ export class LocalBackend implements Backend {
         workerId
       }),
       workerId,
+      journal: journalPath(this.options.bridgeFile, workerId),
       cwd: task.resources.cwd,
       env: { ...workerPythonPath(this.options.pythonpath), ...taskEnvironment(task.resources.requested, task.gpus) },
       viaLauncher: task.resources.cores > 1

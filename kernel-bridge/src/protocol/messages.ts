@@ -196,7 +196,8 @@ function checkVersion(raw: unknown): void {
   }
 }
 
-const MAX_HEADER = 1 << 20;
+/** Bytes of one message's JSON header at most. */
+export const MAX_HEADER = 1 << 20;
 
 /** Validate a kernel's header (`raw`: frame 0 already parsed); throws ProtocolError saying what was wrong. */
 export function decodeClientHeader(frame: Buffer | undefined, raw: unknown = parseJson(frame, MAX_HEADER)): ClientMessage {

@@ -303,3 +303,416 @@ test('per-call resource dicts are refused, executor defaults go to the machine c
   assert.deepEqual(await backend.resourceProblems({ cores: 2 }), ['nope']);
   assert.deepEqual(checked, [{ cores: 2 }]);
 });
+
+// ---- prefetch: a warm worker that finishes its calls quickly is given the next ones ahead
+
+/** A stand-in with a local queue, like executorlab/worker/loop.py behind WorkerHub: it runs its calls in
+ *  the order it got them (the first one runs), reports `runtime` per call, takes back calls it has not
+ *  started (drop), and when it dies fails the call it ran and gives back (null) the ones it had not started. */
+class QueueWorker implements PoolWorker {
+  readonly pid = nextPid++;
+  running = true;
+  runtime = 1e-5;
+  readonly calls: { task: Task; hooks: RunHooks; resolve(outcome: TaskOutcome | null): void }[] = [];
+  readonly dropped: string[] = [];
+  readonly kills: (NodeJS.Signals | undefined)[] = [];
+  /** The most calls it held at once. */
+  mostHeld = 0;
+  private exit!: (why: string) => void;
+  readonly exited = new Promise<string>(resolve => (this.exit = resolve));
+
+  constructor(readonly index: number) {
+    // As WorkerProcess: the hub hears of the death before the pool (registered first).
+    void this.exited.then(why => {
+      const [first, ...rest] = this.calls.splice(0);
+      first?.resolve({
+        ok: false,
+        runtime: 0,
+        failure: { error_type: 'ExecutorlabWorkerError', error_message: `${why} while running ${first.task.fnName}`, traceback: '' },
+        exception: null
+      });
+      for (const call of rest) call.resolve(null);
+    });
+  }
+
+  async init(): Promise<InitOutcome> {
+    return { ok: true };
+  }
+
+  run(task: Task, _inputs: Buffer[], hooks: RunHooks): Promise<TaskOutcome | null> {
+    if (!this.running) return Promise.resolve(null);
+    return new Promise(resolve => {
+      this.calls.push({ task, hooks, resolve });
+      this.mostHeld = Math.max(this.mostHeld, this.calls.length);
+      if (this.calls.length === 1) this.begin();
+    });
+  }
+
+  private begin(): void {
+    this.calls[0].hooks.started();
+  }
+
+  get ids(): string[] {
+    return this.calls.map(call => call.task.id);
+  }
+
+  /** The first call returns `result`. */
+  finish(result = 'r'): Task {
+    const call = this.calls.shift();
+    assert.ok(call, `worker ${this.pid} has a call to finish`);
+    if (this.calls.length > 0) this.begin();
+    call.resolve({ ok: true, runtime: this.runtime, result: Buffer.from(result) });
+    return call.task;
+  }
+
+  drop(taskId: string): boolean {
+    const index = this.calls.findIndex(call => call.task.id === taskId);
+    if (index <= 0) return false;
+    const [call] = this.calls.splice(index, 1);
+    this.dropped.push(taskId);
+    const message = 'cancelled before it started';
+    call.resolve({ ok: false, runtime: 0, failure: { error_type: 'CancelledError', error_message: message, traceback: message }, exception: null });
+    return true;
+  }
+
+  die(why = 'worker process was killed by SIGKILL'): void {
+    if (!this.running) return;
+    this.running = false;
+    this.exit(why);
+  }
+
+  kill(signal?: NodeJS.Signals): void {
+    this.kills.push(signal);
+    this.die(`worker process was killed by ${signal ?? 'SIGTERM'}`);
+  }
+
+  async stop(): Promise<void> {
+    this.die('worker process exited with code 0');
+  }
+}
+
+function queuePool(options: Partial<BlockAllocationOptions> & { runtime?: number } = {}) {
+  const launched: QueueWorker[] = [];
+  const started: string[] = [];
+  const backend = new BlockAllocationBackend({
+    launch: async index => {
+      const worker = new QueueWorker(index);
+      if (options.runtime !== undefined) worker.runtime = options.runtime;
+      launched.push(worker);
+      return worker;
+    },
+    initFunction: null,
+    restartLimit: 0,
+    executorName: 'SingleNodeExecutor',
+    checkResources: async () => [],
+    log: () => {},
+    ...options
+  });
+  const alive = () => launched.filter(w => w.running);
+  /** Run `t`, recording when its hooks.started() fires. */
+  const run = (t: Task) => backend.run(t, [], { started: () => started.push(t.id), stream: () => {} });
+  return { backend, launched, alive, started, run };
+}
+
+/** One call on each worker (all fresh, so one each), so the pool knows their run times. */
+async function warmUp(pool: ReturnType<typeof queuePool>): Promise<void> {
+  const workers = pool.alive();
+  const outcomes = workers.map(() => pool.run(task('warm')));
+  await settle();
+  for (const w of workers) {
+    assert.equal(w.calls.length, 1, 'a fresh worker holds one call');
+    w.finish();
+  }
+  for (const outcome of outcomes) assert.ok((await outcome).ok);
+  await settle();
+}
+
+const text = (outcome: TaskOutcome): string => (outcome.ok ? String(outcome.result) : `failed: ${outcome.failure.error_message}`);
+
+test('before its first result a worker holds one call; after a fast one it is given several, at most 32', async () => {
+  const p = queuePool({ runtime: 1e-5 });
+  await p.backend.resize(1);
+  await settle();
+  const [w] = p.launched;
+  assert.equal(p.backend.capacity(), 1, 'a fresh worker: one call at a time');
+  const first = [task(), task(), task()];
+  const firstOutcomes = first.map(p.run);
+  await settle();
+  assert.deepEqual(w.ids, [first[0].id], 'no prefetch before a run time is known');
+  w.finish('0');
+  await settle();
+  // 1e-5 s per call: 0.002 / 1e-5 = 200 calls, clamped to 32.
+  assert.equal(p.backend.capacity(), 32);
+  assert.deepEqual(w.ids, [first[1].id, first[2].id], 'both waiting calls given at once');
+  const many = Array.from({ length: 50 }, () => task());
+  const outcomes = many.map(p.run);
+  await settle();
+  // Calls that come one by one are given while the worker holds at most half its capacity (16): it
+  // takes them up to 17, the other 33 wait in the pool.
+  assert.equal(w.calls.length, 17);
+  assert.deepEqual(w.ids, [first[1], first[2], ...many.slice(0, 15)].map(t => t.id), 'given in submission order');
+  const held: number[] = [];
+  for (let i = 0; i < 52; i++) {
+    w.finish(String(i));
+    await settle();
+    held.push(w.calls.length);
+  }
+  // Down to 16 it is topped up to 32 at once (then to 19 with the last 3), never above 32.
+  const down = (from: number, to: number) => Array.from({ length: from - to + 1 }, (_, i) => from - i);
+  assert.deepEqual(held, [32, ...down(31, 17), 32, ...down(31, 17), 19, ...down(18, 0)]);
+  assert.equal(w.mostHeld, 32, 'never more than 32 calls at once');
+  assert.deepEqual((await Promise.all([...firstOutcomes, ...outcomes])).map(text), ['0', ...Array.from({ length: 52 }, (_, i) => String(i))]);
+  assert.equal(p.launched.length, 1, 'all on the one warm worker');
+});
+
+test('capacity is 0.002 s over the running average of a worker\'s run times, the pool\'s the sum', async () => {
+  const p = queuePool({ runtime: 0.0005 });
+  await p.backend.resize(1);
+  await settle();
+  const [w] = p.launched;
+  await warmUp(p);
+  assert.equal(p.backend.capacity(), 4, '0.002 / 0.0005');
+  // A slower call pulls the average up: 0.0005 + 0.3 × (0.0025 − 0.0005) = 0.0011 s → 1 call.
+  w.runtime = 0.0025;
+  const slow = p.run(task());
+  await settle();
+  w.finish();
+  await slow;
+  assert.equal(p.backend.capacity(), 1);
+  // And a fast one down again: 0.0011 + 0.3 × (0.0001 − 0.0011) = 0.0008 s → 2 calls.
+  w.runtime = 0.0001;
+  const fast = p.run(task());
+  await settle();
+  w.finish();
+  await fast;
+  assert.equal(p.backend.capacity(), 2);
+  const calls = [task(), task(), task()];
+  const outcomes = calls.map(p.run);
+  await settle();
+  assert.deepEqual(w.ids, [calls[0].id, calls[1].id], 'two at once, the third waits in the pool');
+  w.finish();
+  await settle();
+  assert.deepEqual(w.ids, [calls[1].id, calls[2].id]);
+  w.finish();
+  w.finish();
+  await Promise.all(outcomes);
+
+  const two = queuePool();
+  await two.backend.resize(2);
+  assert.equal(two.backend.capacity(), 2, 'starting workers count one call each');
+  await settle();
+  assert.equal(two.backend.capacity(), 2, 'fresh workers: one call each');
+  const [fastWorker, slowWorker] = two.launched;
+  fastWorker.runtime = 0.0005;
+  slowWorker.runtime = 0.5;
+  await warmUp(two);
+  assert.equal(two.backend.capacity(), 4 + 1, 'a worker slower than 2 ms per call holds one call');
+  const more = Array.from({ length: 6 }, () => task());
+  const moreOutcomes = more.map(two.run);
+  await settle();
+  // One by one, to the one holding the fewest that is at most half full: the fast worker takes calls up
+  // to 3 (2 = half of 4), the slow one 1 (it takes a call only when it holds none).
+  assert.deepEqual([fastWorker.calls.length, slowWorker.calls.length], [3, 1], 'two wait in the pool');
+  fastWorker.finish();
+  await settle();
+  assert.deepEqual([fastWorker.calls.length, slowWorker.calls.length], [4, 1], 'down to half: topped up to its capacity, 4');
+  await two.backend.resize(0);
+  await two.backend.shutdown();
+  assert.equal(two.backend.capacity(), Infinity, 'after shutdown run() answers at once');
+  await Promise.all(moreOutcomes);
+});
+
+test('a worker holding calls is topped up only once it is down to half its capacity', async () => {
+  const p = queuePool({ runtime: 0.0005 });
+  await p.backend.resize(1);
+  await settle();
+  const [w] = p.launched;
+  await warmUp(p);
+  assert.equal(p.backend.capacity(), 4, '0.002 / 0.0005; half of it is 2');
+  const calls = Array.from({ length: 9 }, (_, i) => task(`c${i}`));
+  const outcomes = calls.map(p.run);
+  await settle();
+  const on = (...indexes: number[]) => indexes.map(i => calls[i].id);
+  assert.deepEqual(w.ids, on(0, 1, 2), 'given one by one while it held 0, 1 and 2 calls; at 3 the rest wait');
+  w.finish();
+  await settle();
+  assert.deepEqual(w.ids, on(1, 2, 3, 4), 'down to 2: topped up to 4 at once');
+  w.finish();
+  await settle();
+  assert.deepEqual(w.ids, on(2, 3, 4), 'at 3 (more than half) it gets nothing, although calls wait and it has room');
+  const late = task('late');
+  const lateOutcome = p.run(late);
+  await settle();
+  assert.deepEqual(w.ids, on(2, 3, 4), 'nor when another call comes');
+  w.finish();
+  await settle();
+  assert.deepEqual(w.ids, on(3, 4, 5, 6), 'down to 2 again: two more, in order');
+  const after: string[][] = [];
+  for (let i = 0; i < 4; i++) {
+    w.finish();
+    await settle();
+    after.push(w.ids);
+  }
+  assert.deepEqual(after, [on(4, 5, 6), on(5, 6, 7, 8), on(6, 7, 8), [...on(7, 8), late.id]], 'the rest, in the order they came');
+  while (w.calls.length > 0) {
+    w.finish();
+    await settle();
+  }
+  const all = await Promise.all([...outcomes, lateOutcome]);
+  assert.ok(all.every(o => o.ok));
+  assert.equal(w.mostHeld, 4);
+});
+
+test('a call given ahead is queued until it becomes the first of its worker\'s calls', async () => {
+  const p = queuePool();
+  await p.backend.resize(1);
+  await settle();
+  const [w] = p.launched;
+  await warmUp(p);
+  p.started.length = 0;
+  const calls = [task(), task(), task()];
+  const outcomes = calls.map(p.run);
+  await settle();
+  assert.deepEqual(w.ids, calls.map(t => t.id));
+  assert.deepEqual(p.started, [calls[0].id], 'only the first call started; the others are queued');
+  w.finish();
+  await settle();
+  assert.deepEqual(p.started, [calls[0].id, calls[1].id]);
+  w.finish();
+  w.finish();
+  await Promise.all(outcomes);
+  assert.deepEqual(p.started, calls.map(t => t.id), 'each started once, in order');
+});
+
+test('cancelling a call given ahead drops it from the worker: no kill, the worker stays', async () => {
+  const p = queuePool();
+  await p.backend.resize(1);
+  await settle();
+  const [w] = p.launched;
+  await warmUp(p);
+  const [running, ahead, after] = [task('long'), task('short'), task('short')];
+  const outcomes = [running, ahead, after].map(p.run);
+  await settle();
+  assert.deepEqual(w.ids, [running.id, ahead.id, after.id]);
+  assert.equal(p.backend.cancel(ahead.id), true);
+  assert.deepEqual(w.dropped, [ahead.id]);
+  assert.deepEqual(w.kills, [], 'not killed');
+  const cancelled = await outcomes[1];
+  assert.ok(!cancelled.ok && cancelled.failure.error_type === 'CancelledError');
+  assert.equal(p.started.includes(ahead.id), false, 'a dropped call never started');
+  assert.deepEqual(w.ids, [running.id, after.id]);
+  w.finish('long');
+  w.finish('after');
+  assert.deepEqual([text(await outcomes[0]), text(await outcomes[2])], ['long', 'after']);
+  await settle();
+  assert.equal(w.running, true);
+  assert.equal(p.launched.length, 1, 'no worker was started');
+  assert.equal(p.backend.cancel(ahead.id), false, 'a dropped call is gone from the pool');
+});
+
+test('cancelling the call a worker runs kills it; the calls given ahead run on its replacement', async () => {
+  const p = queuePool({ restartLimit: 0 });
+  await p.backend.resize(1);
+  await settle();
+  const [w] = p.launched;
+  await warmUp(p);
+  const [running, ahead1, ahead2] = [task('long'), task(), task()];
+  const outcomes = [running, ahead1, ahead2].map(p.run);
+  await settle();
+  assert.deepEqual(w.ids, [running.id, ahead1.id, ahead2.id]);
+  assert.equal(p.backend.cancel(running.id), true);
+  assert.deepEqual(w.kills, ['SIGKILL']);
+  assert.deepEqual(w.dropped, []);
+  const killed = await outcomes[0];
+  assert.ok(!killed.ok && /killed by SIGKILL while running long/.test(killed.failure.error_message));
+  await settle();
+  await settle();
+  assert.equal(p.launched.length, 2, 'replaced although restart_limit=0: killed on purpose');
+  const next = p.launched[1];
+  assert.equal(next.index, w.index);
+  while (next.calls.length > 0) {
+    next.finish(next.ids[0]);
+    await settle();
+  }
+  assert.deepEqual([text(await outcomes[1]), text(await outcomes[2])], [ahead1.id, ahead2.id]);
+});
+
+test('a worker that dies fails the call it ran, naming the cause; the calls given ahead run next, in order', async () => {
+  // 0.002 / 0.00025: capacity 8. Calls that come one by one are given while it holds at most 4: it
+  // holds 5 (the crash and four given ahead), the last two wait in the pool.
+  const p = queuePool({ restartLimit: 1, runtime: 0.00025 });
+  await p.backend.resize(1);
+  await settle();
+  const [w] = p.launched;
+  await warmUp(p);
+  assert.equal(p.backend.capacity(), 8);
+  const crash = task('crash');
+  const rest = [task('a'), task('b'), task('c'), task('d'), task('e'), task('f')];
+  const outcomes = [crash, ...rest].map(p.run);
+  await settle();
+  assert.deepEqual(w.ids, [crash, ...rest.slice(0, 4)].map(t => t.id), 'four calls given ahead');
+  w.die('worker process was killed by SIGKILL');
+  const failed = await outcomes[0];
+  assert.ok(!failed.ok);
+  assert.match(failed.failure.error_message, /killed by SIGKILL while running crash/);
+  await settle();
+  await settle();
+  assert.equal(p.launched.length, 2, 'restarted (restart_limit=1)');
+  const next = p.launched[1];
+  const order: string[] = [];
+  for (let i = 0; i < 20 && order.length < rest.length; i++) {
+    if (next.calls.length > 0) order.push(next.finish(next.ids[0]).fnName);
+    await settle();
+  }
+  assert.deepEqual(order, ['a', 'b', 'c', 'd', 'e', 'f'], 'the calls run on the new worker in the order they were submitted');
+  assert.deepEqual((await Promise.all(outcomes.slice(1))).map(text), rest.map(t => t.id));
+  assert.deepEqual(p.started.filter(id => id !== crash.id).slice(-rest.length), rest.map(t => t.id), 'started (again) in order');
+});
+
+test('a worker that dies with calls given ahead and no restart left: they run on the other worker', async () => {
+  const p = queuePool({ restartLimit: 0 });
+  await p.backend.resize(2);
+  await settle();
+  const [w1, w2] = p.launched;
+  await warmUp(p);
+  const calls = Array.from({ length: 6 }, (_, i) => task(`f${i}`));
+  const outcomes = calls.map(p.run);
+  await settle();
+  const onW1 = w1.ids;
+  assert.ok(onW1.length >= 2, 'w1 holds a call and at least one given ahead');
+  w1.die();
+  await settle();
+  await settle();
+  assert.equal(p.backend.size, 1);
+  while (w2.calls.length > 0) {
+    w2.finish(w2.ids[0]);
+    await settle();
+  }
+  const results = await Promise.all(outcomes);
+  const failedIds = calls.filter((_, i) => !results[i].ok).map(t => t.id);
+  assert.deepEqual(failedIds, [onW1[0]], 'only the call w1 ran failed');
+  for (const [i, outcome] of results.entries()) if (outcome.ok) assert.equal(text(outcome), calls[i].id);
+});
+
+test('dropping calls does not count as a run time: capacity follows the calls that ran', async () => {
+  const p = queuePool({ runtime: 0.001 });
+  await p.backend.resize(1);
+  await settle();
+  const [w] = p.launched;
+  await warmUp(p);
+  assert.equal(p.backend.capacity(), 2, '0.002 / 0.001');
+  const outcomes: Promise<TaskOutcome>[] = [];
+  const first = task();
+  outcomes.push(p.run(first));
+  for (let i = 0; i < 4; i++) {
+    const ahead = task();
+    outcomes.push(p.run(ahead));
+    await settle();
+    assert.ok(p.backend.cancel(ahead.id));
+    await settle();
+  }
+  assert.equal(w.dropped.length, 4);
+  assert.equal(p.backend.capacity(), 2, 'four cancelled calls did not make the worker look faster');
+  w.finish();
+  await Promise.all(outcomes);
+});

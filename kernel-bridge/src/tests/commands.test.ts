@@ -6,7 +6,8 @@ const base = { python: '/usr/bin/python3', bridgeFile: '/run/b-worker.json', wor
 
 test('one core runs the worker directly', () => {
   assert.deepEqual(localWorkerCommand({ ...base, cores: 1 }), [
-    '/usr/bin/python3', '-m', 'executorlab.worker', '--bridge-file', '/run/b-worker.json', '--worker-id', 'w-1'
+    '/usr/bin/python3', '-m', 'executorlab.worker', '--bridge-file', '/run/b-worker.json', '--worker-id', 'w-1',
+    '--journal', '/run/b-worker-w-1.journal'
   ]);
 });
 
@@ -18,6 +19,6 @@ test('more cores go through mpiexec, with --oversubscribe only when asked', () =
 });
 
 test('a block allocation worker is told its place in the pool', () => {
-  assert.deepEqual(localWorkerCommand({ ...base, cores: 1, workerIndex: 2 }).slice(-2), ['--worker-index', '2']);
-  assert.deepEqual(localWorkerCommand({ ...base, cores: 2, workerIndex: 0 }).slice(-2), ['--worker-index', '0']);
+  assert.deepEqual(localWorkerCommand({ ...base, cores: 1, workerIndex: 2 }).slice(-4, -2), ['--worker-index', '2']);
+  assert.deepEqual(localWorkerCommand({ ...base, cores: 2, workerIndex: 0 }).slice(-4, -2), ['--worker-index', '0']);
 });

@@ -1,7 +1,7 @@
 // A CURVE-secured ROUTER socket with a receive loop and a coalescing send queue (zeromq.js allows one
 // pending send per socket, and every send costs a wake-up on both sides).
 import * as zmq from 'zeromq';
-import { batch, MAX_BATCH, type Outgoing } from '../protocol/batch.js';
+import { batch, type Outgoing } from '../protocol/batch.js';
 
 export type Frames = Buffer[];
 export type Handler = (peer: Buffer, frames: Frames) => void | Promise<void>;
@@ -13,6 +13,12 @@ export interface EndpointOptions {
   publicKey: string;
   /** Frames larger than this are refused by libzmq before they reach us. */
   maxMessageBytes: number;
+  /**
+   * Under load (the previous flush less than `within` ms ago: faster than any one round trip) wait
+   * `delay` ms before the next flush, so a stream of small messages leaves as a few batches while a
+   * message on its own leaves at once. Without it, every flush is at once.
+   */
+  coalesce?: { within: number; delay: number };
 }
 
 interface PeerOutbox {
@@ -27,6 +33,7 @@ export class RouterEndpoint {
   /** Messages posted since the last flush, per peer, in order. */
   private outbox = new Map<string, PeerOutbox>();
   private flushScheduled = false;
+  private lastFlush = -Infinity;
   private flushing = false;
   private flushed: Promise<void> = Promise.resolve();
   private resolveFlushed: () => void = () => {};
@@ -55,8 +62,8 @@ export class RouterEndpoint {
 
   /**
    * Queue a message (its header, its blobs) for `peer`. Everything queued during one turn of the event
-   * loop, or while the previous flush was sending, leaves together: one ZeroMQ message per peer (a
-   * `batch` when there are several). Resolves once it was handed to ZeroMQ.
+   * loop, or while the previous flush was sending, leaves together: batches of messages per peer
+   * (a message with a big blob goes on its own). Resolves once it was handed to ZeroMQ.
    */
   send(peer: Buffer, header: object, blobs: Buffer[] = []): Promise<void> {
     if (this.closed) return Promise.resolve();
@@ -67,7 +74,9 @@ export class RouterEndpoint {
     if (!this.flushScheduled && !this.flushing) {
       this.flushScheduled = true;
       this.flushed = new Promise(resolve => (this.resolveFlushed = resolve));
-      setImmediate(this.flush);
+      const coalesce = this.options.coalesce;
+      if (coalesce && performance.now() - this.lastFlush < coalesce.within) setTimeout(this.flush, coalesce.delay);
+      else setImmediate(this.flush);
     }
     return this.flushed;
   }
@@ -81,15 +90,16 @@ export class RouterEndpoint {
   private flush = async (): Promise<void> => {
     this.flushScheduled = false;
     this.flushing = true;
+    this.lastFlush = performance.now();
     while (this.outbox.size > 0 && !this.closed) {
       const outbox = this.outbox;
       const done = this.resolveFlushed;
       this.outbox = new Map();
       this.flushed = new Promise(resolve => (this.resolveFlushed = resolve));
       for (const { peer, messages } of outbox.values()) {
-        for (let at = 0; at < messages.length; at += MAX_BATCH) {
+        for (const frames of batch(messages)) {
           try {
-            await this.socket.send([peer, ...batch(messages.slice(at, at + MAX_BATCH))]);
+            await this.socket.send([peer, ...frames]);
           } catch (error) {
             this.log(`${this.name}: could not send to ${peer.toString('hex')}: ${(error as Error).message}`);
             break;

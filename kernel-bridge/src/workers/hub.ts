@@ -2,6 +2,7 @@
 import { decodeWorkerHeader, ProtocolError, type BridgeToWorker, type Failure, type WorkerMessage } from '../protocol/messages.js';
 import type { RouterEndpoint } from '../transport/endpoint.js';
 import { unbatch, type Unpacked } from '../protocol/batch.js';
+import { outcomeOf, type Journal } from './journal.js';
 import type { RunHooks, TaskOutcome } from '../backends/backend.js';
 import type { Task } from '../scheduler/task.js';
 
@@ -28,6 +29,8 @@ interface Job {
 export interface LostJob {
   fnName: string;
   startedAt: number;
+  /** It finished, but its result went down with the process before it was sent. */
+  resultLost?: boolean;
 }
 
 /** How a worker's init_function went; a failure carries the pickled exception when it could be pickled. */
@@ -114,14 +117,22 @@ export class WorkerHub {
     });
   }
 
-  /** The worker process ended: its running task fails with `outcome(that task)`, the ones it had not
-   *  started resolve with null (to run elsewhere), a pending init fails; the worker is forgotten. */
-  lost(conn: WorkerConnection, outcome: (running: LostJob | null) => TaskOutcome): void {
+  /**
+   * The worker process ended. The task it ran fails with `outcome(that task)`; the tasks before it whose
+   * results never arrived get them from the journal (or fail: their result was lost with the process);
+   * the ones it had not started resolve with null (to run elsewhere); a pending init fails. Without a
+   * journal the first task not answered is taken to be the one that ran.
+   */
+  lost(conn: WorkerConnection, outcome: (running: LostJob | null) => TaskOutcome, journal: Journal | null = null): void {
     const key = conn.peer.toString('hex');
-    const [first, ...rest] = this.jobs.get(key) ?? [];
+    const queue = this.jobs.get(key) ?? [];
     this.jobs.delete(key);
-    if (first) first.resolve(outcome({ fnName: first.fnName, startedAt: first.startedAt ?? Date.now() }));
-    for (const job of rest) job.resolve(null);
+    const ran = journal ? queue.findIndex(job => job.taskId === journal.running) : -1;
+    queue.forEach((job, index) => {
+      if (index < ran) job.resolve(journal!.results.get(job.taskId) ?? outcome({ fnName: job.fnName, startedAt: Date.now(), resultLost: true }));
+      else if (index === Math.max(ran, 0)) job.resolve(outcome({ fnName: job.fnName, startedAt: job.startedAt ?? Date.now() }));
+      else job.resolve(null);
+    });
     const init = this.initializing.get(key);
     this.initializing.delete(key);
     if (init) {
@@ -207,21 +218,7 @@ export class WorkerHub {
         }
         queue.shift();
         if (queue.length > 0) this.begin(queue[0]);
-        const blob = blobs[0] ?? Buffer.alloc(0);
-        run.resolve(
-          message.ok
-            ? { ok: true, runtime: message.runtime, result: blob }
-            : {
-                ok: false,
-                runtime: message.runtime,
-                failure: {
-                  error_type: message.error_type,
-                  error_message: message.error_message,
-                  traceback: message.traceback
-                },
-                exception: blobs[0] ?? null
-              }
-        );
+        run.resolve(outcomeOf(message, blobs));
         return;
       }
     }

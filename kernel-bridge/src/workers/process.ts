@@ -5,6 +5,7 @@ import { execa, type ResultPromise } from 'execa';
 import type { RunHooks, TaskOutcome } from '../backends/backend.js';
 import type { Task } from '../scheduler/task.js';
 import type { InitOutcome, WorkerConnection, WorkerHub } from './hub.js';
+import { takeJournal } from './journal.js';
 
 export interface WorkerSpawn {
   /** Full command line; `workerId` must be the id passed to it as --worker-id. */
@@ -15,6 +16,8 @@ export interface WorkerSpawn {
   env: Record<string, string>;
   /** The command is an MPI launcher: its ranks end only if it is asked (SIGTERM) rather than killed. */
   viaLauncher?: boolean;
+  /** The worker's journal file (`--journal`), read if it dies. */
+  journal?: string;
 }
 
 const TAIL_BYTES = 4096;
@@ -40,16 +43,19 @@ export class WorkerProcess {
     /** Resolves with a sentence saying how the process ended. */
     readonly exited: Promise<string>,
     private readonly describe: string,
-    private readonly viaLauncher: boolean
+    private readonly viaLauncher: boolean,
+    private readonly journal: string | undefined
   ) {
     // One handler for the whole life of the process, however many tasks a warm worker runs.
     void exited.then(why => {
       this.alive = false;
+      const journal = this.journal ? takeJournal(this.journal) : null;
       this.hub.lost(this.conn, running => {
+        if (running?.resultLost) return this.lostOutcome(`${running.fnName} finished, but its result was lost: the ${why} right after`, running.startedAt);
         if (running) return this.lostOutcome(`${why} while running ${running.fnName}`, running.startedAt);
         if (this.initStarted !== null) return this.lostOutcome(`${why} while running init_function`, this.initStarted);
         return this.lostOutcome(why, Date.now());
-      });
+      }, journal);
     });
   }
 
@@ -79,10 +85,11 @@ export class WorkerProcess {
     });
     const first = await Promise.race([hello, exited]);
     if (typeof first === 'string') {
+      if (spawn.journal) takeJournal(spawn.journal);
       hub.forget(spawn.workerId, first);
       throw new WorkerStartError(`${first} before it connected${output ? `; its last output:\n${output}` : ''}`);
     }
-    const worker = new WorkerProcess(hub, child, first, exited, describe, spawn.viaLauncher ?? false);
+    const worker = new WorkerProcess(hub, child, first, exited, describe, spawn.viaLauncher ?? false, spawn.journal);
     child.all?.on('data', (chunk: Buffer) => (worker.output = (worker.output + chunk.toString('utf8')).slice(-TAIL_BYTES)));
     worker.output = output;
     return worker;
