@@ -101,6 +101,8 @@ export class BlockAllocationBackend implements Backend {
   private arrivals = 0;
   /** Calls taken back from a worker by cancel(): their outcome is no run time. */
   private readonly dropped = new Set<string>();
+  /** Calls whose worker cancel() killed: if it had not started them yet, they must not run elsewhere. */
+  private readonly killed = new Set<string>();
   private closing: Promise<void> | null = null;
   /** How the last worker that was not restarted ended, for the message once none is left. */
   private lastLoss = '';
@@ -151,9 +153,12 @@ export class BlockAllocationBackend implements Backend {
         continue;
       }
       const outcome = await worker.run(task, inputs, hooks);
+      const cancelled = this.killed.delete(task.id);
       if (slot.worker !== worker || !worker.running) {
-        // The worker died: onExit restarts or drops the slot; the call was its failure, or runs again.
+        // The worker died: onExit restarts or drops the slot; the call was its failure, or runs again
+        // (unless it was the one cancelled).
         if (outcome) return outcome;
+        if (cancelled) return { ok: false, runtime: 0, failure: { error_type: 'CancelledError', error_message: 'cancelled', traceback: '' }, exception: null };
         continue;
       }
       if (outcome && !this.dropped.delete(task.id)) slot.runtime = slot.runtime === null ? outcome.runtime : slot.runtime + RUNTIME_WEIGHT * (outcome.runtime - slot.runtime);
@@ -176,6 +181,7 @@ export class BlockAllocationBackend implements Backend {
       return true;
     }
     slot.killedOnPurpose = true;
+    this.killed.add(taskId);
     slot.worker.kill('SIGKILL');
     return true;
   }

@@ -120,17 +120,18 @@ export class WorkerHub {
   /**
    * The worker process ended. The task it ran fails with `outcome(that task)`; the tasks before it whose
    * results never arrived get them from the journal (or fail: their result was lost with the process);
-   * the ones it had not started resolve with null (to run elsewhere); a pending init fails. Without a
-   * journal the first task not answered is taken to be the one that ran.
+   * the ones it had not started resolve with null (to run elsewhere); a pending init fails. A journal
+   * naming none of them means it had started none (it died between tasks, or in one the bridge had
+   * dropped); without a journal the first task not answered is taken to be the one that ran.
    */
   lost(conn: WorkerConnection, outcome: (running: LostJob | null) => TaskOutcome, journal: Journal | null = null): void {
     const key = conn.peer.toString('hex');
     const queue = this.jobs.get(key) ?? [];
     this.jobs.delete(key);
-    const ran = journal ? queue.findIndex(job => job.taskId === journal.running) : -1;
+    const ran = journal ? queue.findIndex(job => job.taskId === journal.running) : 0;
     queue.forEach((job, index) => {
       if (index < ran) job.resolve(journal!.results.get(job.taskId) ?? outcome({ fnName: job.fnName, startedAt: Date.now(), resultLost: true }));
-      else if (index === Math.max(ran, 0)) job.resolve(outcome({ fnName: job.fnName, startedAt: job.startedAt ?? Date.now() }));
+      else if (index === ran) job.resolve(outcome({ fnName: job.fnName, startedAt: job.startedAt ?? Date.now() }));
       else job.resolve(null);
     });
     const init = this.initializing.get(key);
