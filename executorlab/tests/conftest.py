@@ -9,6 +9,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import zmq
 
 from executorlab.client.bridge_process import stop_process
 
@@ -159,3 +160,17 @@ def wait_for(predicate, timeout: float, what: str):
             return value
         time.sleep(0.05)
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def raw_client_socket(info: dict, timeout_ms: int = 10000):
+    """(context, DEALER) connected to a bridge's kernel endpoint with the kernels' CURVE keys, for tests
+    that send hand-made messages."""
+    context = zmq.Context()
+    socket = context.socket(zmq.DEALER)
+    socket.curve_serverkey = info["server_public_key"].encode()
+    socket.curve_publickey = info["client_public_key"].encode()
+    socket.curve_secretkey = info["client_secret_key"].encode()
+    socket.setsockopt(zmq.RCVTIMEO, timeout_ms)
+    socket.setsockopt(zmq.LINGER, 0)
+    socket.connect(info["client_endpoint"])
+    return context, socket

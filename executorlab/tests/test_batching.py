@@ -15,7 +15,7 @@ import zmq
 from executorlab import ExecutorlabWorkerError, SingleNodeExecutor
 from executorlab.client.connection import _python_path
 from executorlab.protocol import BIG_BLOB, batch, encode, unbatch
-from executorlab.tests.conftest import run_client, wait_for
+from executorlab.tests.conftest import raw_client_socket, run_client, wait_for
 
 
 # ---- functions the workers run (module level: pickled by reference)
@@ -283,18 +283,6 @@ def test_a_call_that_finished_just_before_its_worker_died_keeps_its_result(tmp_p
 # ---- malformed batches from a client
 
 
-def dealer(info):
-    context = zmq.Context()
-    socket = context.socket(zmq.DEALER)
-    socket.curve_serverkey = info["server_public_key"].encode()
-    socket.curve_publickey = info["client_public_key"].encode()
-    socket.curve_secretkey = info["client_secret_key"].encode()
-    socket.setsockopt(zmq.RCVTIMEO, 10000)
-    socket.setsockopt(zmq.LINGER, 0)
-    socket.connect(info["client_endpoint"])
-    return context, socket
-
-
 def receive(socket, count: int) -> list:
     """The next `count` messages from the bridge, unpacked from however many batches they came in."""
     out = []
@@ -334,7 +322,7 @@ def test_malformed_batches_get_an_error_naming_the_problem_and_the_bridge_goes_o
         # A hello inside a refused batch is not taken: nothing of a malformed batch is handled.
         (raw_batch([hello, HEARTBEAT], [[], []], [b"stray"]), "add up to 0 bytes but the blob frame has 5"),
     ]
-    context, socket = dealer(standalone_bridge.info)
+    context, socket = raw_client_socket(standalone_bridge.info)
     try:
         for frames, problem in malformed:
             socket.send_multipart(frames)
@@ -364,7 +352,7 @@ def test_a_plain_header_over_one_mebibyte_is_refused(standalone_bridge):
     dependencies = [f"t-{i:012d}" for i in range(100_000)]
     header = encode({"type": "submit", "task_id": "t-big", "executor_id": "e", "fn_name": "f", "resource_dict": {}, "dependencies": dependencies})
     assert len(header) > 1 << 20
-    context, socket = dealer(standalone_bridge.info)
+    context, socket = raw_client_socket(standalone_bridge.info)
     try:
         socket.send_multipart([header, b"fn", b"arguments"])
         [(reply, _)] = receive(socket, 1)
@@ -397,7 +385,7 @@ def test_a_raw_batch_of_hello_create_and_submits_with_two_blobs(standalone_bridg
         (submit("t-ok2"), [fn, cloudpickle.dumps((([4],), {"start": 10}))]),
     ])
     assert [json.loads(frames[0])["type"] for frames in messages] == ["batch", "submit", "submit"], "the big call alone, in order"
-    context, socket = dealer(standalone_bridge.info)
+    context, socket = raw_client_socket(standalone_bridge.info)
     try:
         for frames in messages:
             socket.send_multipart(frames)

@@ -9,11 +9,10 @@ import time
 from concurrent.futures import CancelledError
 
 import pytest
-import zmq
 
 from executorlab import ExecutorlabWorkerError, SingleNodeExecutor
 from executorlab.client.bridge_process import pid_alive
-from executorlab.tests.conftest import REPO, wait_for
+from executorlab.tests.conftest import REPO, raw_client_socket, wait_for
 
 
 def write_pid_and_sleep(path, seconds):
@@ -158,15 +157,7 @@ def test_a_dead_kernel_leaves_orphaned_records_and_no_work_behind(standalone_bri
 
 
 def test_garbage_messages_are_refused_and_the_bridge_survives(standalone_bridge):
-    info = standalone_bridge.info
-    context = zmq.Context()
-    socket = context.socket(zmq.DEALER)
-    socket.curve_serverkey = info["server_public_key"].encode()
-    socket.curve_publickey = info["client_public_key"].encode()
-    socket.curve_secretkey = info["client_secret_key"].encode()
-    socket.setsockopt(zmq.RCVTIMEO, 5000)
-    socket.setsockopt(zmq.LINGER, 0)
-    socket.connect(info["client_endpoint"])
+    context, socket = raw_client_socket(standalone_bridge.info, timeout_ms=5000)
     garbage = [
         [b"\xff\xfe not json"],
         [b'{"v": 1}'],

@@ -59,13 +59,17 @@ class FakeWorker implements PoolWorker {
   }
 }
 
-function pool(options: Partial<BlockAllocationOptions> & { failLaunch?: boolean } = {}) {
-  const launched: FakeWorker[] = [];
+/** A pool of stand-in workers made by `make`, with what it launched and logged. */
+function standInPool<W extends PoolWorker & { running: boolean }>(
+  make: (index: number) => W,
+  options: Partial<BlockAllocationOptions> & { failLaunch?: boolean } = {}
+) {
+  const launched: W[] = [];
   const logs: string[] = [];
   const backend = new BlockAllocationBackend({
     launch: async index => {
       if (options.failLaunch) throw new Error(`worker ${index} exited with code 1 before it connected`);
-      const worker = new FakeWorker(index);
+      const worker = make(index);
       launched.push(worker);
       return worker;
     },
@@ -78,6 +82,10 @@ function pool(options: Partial<BlockAllocationOptions> & { failLaunch?: boolean 
   });
   const alive = () => launched.filter(w => w.running);
   return { backend, launched, alive, logs };
+}
+
+function pool(options: Partial<BlockAllocationOptions> & { failLaunch?: boolean } = {}) {
+  return standInPool(index => new FakeWorker(index), options);
 }
 
 let taskCount = 0;
@@ -392,23 +400,12 @@ class QueueWorker implements PoolWorker {
 }
 
 function queuePool(options: Partial<BlockAllocationOptions> & { runtime?: number } = {}) {
-  const launched: QueueWorker[] = [];
   const started: string[] = [];
-  const backend = new BlockAllocationBackend({
-    launch: async index => {
-      const worker = new QueueWorker(index);
-      if (options.runtime !== undefined) worker.runtime = options.runtime;
-      launched.push(worker);
-      return worker;
-    },
-    initFunction: null,
-    restartLimit: 0,
-    executorName: 'SingleNodeExecutor',
-    checkResources: async () => [],
-    log: () => {},
-    ...options
-  });
-  const alive = () => launched.filter(w => w.running);
+  const { backend, launched, alive } = standInPool(index => {
+    const worker = new QueueWorker(index);
+    if (options.runtime !== undefined) worker.runtime = options.runtime;
+    return worker;
+  }, options);
   /** Run `t`, recording when its hooks.started() fires. */
   const run = (t: Task) => backend.run(t, [], { started: () => started.push(t.id), stream: () => {} });
   return { backend, launched, alive, started, run };
