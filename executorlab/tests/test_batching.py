@@ -10,7 +10,6 @@ from pathlib import Path
 
 import cloudpickle
 import pytest
-import zmq
 
 from executorlab import ExecutorlabWorkerError, SingleNodeExecutor
 from executorlab.client.connection import _python_path
