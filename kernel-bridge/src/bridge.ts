@@ -30,6 +30,7 @@ import { RouterEndpoint } from './transport/endpoint.js';
 import { unbatch, type Unpacked } from './protocol/batch.js';
 import { ZapAuthenticator } from './transport/zap.js';
 import { WorkerHub } from './workers/hub.js';
+import { removeJournals } from './workers/journal.js';
 
 export const BRIDGE_VERSION = '0.1.0';
 const RUNNING_NOTICE_MS = 1;
@@ -187,6 +188,7 @@ export class Bridge {
     await removeQuietly(this.options.connectionFile);
     await removeQuietly(this.workerFile);
     await this.scheduler.close();
+    removeJournals(this.workerFile);
     this.events.close();
     await this.api.close();
     this.clientEndpoint?.close();

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { journalPath, takeJournal } from '../workers/journal.js';
+import { journalPath, removeJournals, takeJournal } from '../workers/journal.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'journal-test-'));
 const b64 = (text: string): string => Buffer.from(text).toString('base64');
@@ -40,4 +40,14 @@ test('a missing, empty or damaged journal is no journal, or skips the damaged li
   const journal = takeJournal(damaged)!;
   assert.equal(journal.running, 't-9');
   assert.equal(journal.results.size, 0);
+});
+
+test("the journals left by a bridge's workers are removed, nothing else", () => {
+  const bridgeFile = join(dir, 'bridge-worker.json');
+  const left = [journalPath(bridgeFile, 'w-1'), journalPath(bridgeFile, 'w-2')];
+  const others = [join(dir, 'other-bridge-worker-w-3.journal'), join(dir, 'bridge-worker-w-4.txt')];
+  for (const path of [...left, ...others]) writeFileSync(path, 'x');
+  removeJournals(bridgeFile);
+  assert.deepEqual(left.map(existsSync), [false, false]);
+  assert.deepEqual(others.map(existsSync), [true, true]);
 });

@@ -1,7 +1,8 @@
 // The worker's journal (executorlab/worker/journal.py): read when a worker dies, it says which task ran
 // and holds the last results the worker sent, which ZeroMQ may not have delivered before the process
 // went down.
-import { readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import type { TaskOutcome } from '../backends/backend.js';
 import { decodeWorkerHeader, ProtocolError } from '../protocol/messages.js';
 
@@ -15,6 +16,20 @@ export interface Journal {
 /** Where the worker with this id keeps its journal (next to the worker credentials file). */
 export function journalPath(bridgeFile: string, workerId: string): string {
   return `${bridgeFile.replace(/\.json$/, '')}-${workerId}.journal`;
+}
+
+/** Remove the journals of this bridge's workers that are left (workers killed along with the bridge). */
+export function removeJournals(bridgeFile: string): void {
+  const prefix = `${basename(journalPath(bridgeFile, ''))}`.replace(/\.journal$/, '');
+  let names: string[];
+  try {
+    names = readdirSync(dirname(bridgeFile));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (name.startsWith(prefix) && name.endsWith('.journal')) rmSync(join(dirname(bridgeFile), name), { force: true });
+  }
 }
 
 /** The worker's result message as the outcome the scheduler takes. */
