@@ -17,15 +17,18 @@ def decode(frame: bytes) -> dict:
 
 
 
-# Blobs this large are not copied into a batch (kernel-bridge/src/protocol/batch.ts).
+# As in kernel-bridge/src/protocol/batch.ts: blobs this large are not copied into a batch; a batch holds
+# at most MAX_BATCH messages.
 BIG_BLOB = 1 << 16
+MAX_BATCH = 10_000
 
 
 def batch(messages: list) -> list:
     """The multipart messages (frame lists) carrying ``messages``, (header dict, blobs) pairs, in order.
 
-    Consecutive small messages become one ``batch`` of two frames: a JSON header listing their headers
-    and blob lengths, and their blobs back to back. A message with a big blob travels on its own.
+    Consecutive small messages (at most MAX_BATCH) become one ``batch`` of two frames: a JSON header
+    listing their headers and blob lengths, and their blobs back to back. A message with a big blob
+    travels on its own.
     """
     out, run = [], []
 
@@ -46,6 +49,8 @@ def batch(messages: list) -> list:
             out.append([encode(header), *blobs])
         else:
             run.append((header, blobs))
+            if len(run) == MAX_BATCH:
+                end_run()
     end_run()
     return out
 

@@ -26,8 +26,6 @@ HELLO_TIMEOUT = 10.0
 HEARTBEAT_INTERVAL = 2.0
 CURRENT_CHECK_INTERVAL = 0.05
 LIVENESS_INTERVAL_MS = 1000
-# Messages per batch at most (the bridge's limit, kernel-bridge/src/protocol/batch.ts).
-MAX_BATCH = 10_000
 
 
 def _python_path() -> list:
@@ -245,9 +243,9 @@ class BridgeClient:
             self._context.term()
 
     def _send_queued(self, dealer) -> None:
-        """Send everything queued, as one batch (a burst of submits costs one message)."""
+        """Send everything queued, in batches (a burst of submits costs one message)."""
         messages = []
-        while len(messages) < MAX_BATCH:
+        while True:
             try:
                 messages.append(self._outbox.get_nowait())
             except queue.Empty:
@@ -256,8 +254,6 @@ class BridgeClient:
             for frames in batch(messages):
                 dealer.send_multipart(frames)
             self._last_sent = time.monotonic()
-            if len(messages) == MAX_BATCH:
-                self._send_queued(dealer)
 
     @staticmethod
     def _drain(socket, handle=None) -> None:

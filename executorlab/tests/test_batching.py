@@ -13,7 +13,7 @@ import pytest
 
 from executorlab import ExecutorlabWorkerError, SingleNodeExecutor
 from executorlab.client.connection import _python_path
-from executorlab.protocol import BIG_BLOB, batch, encode, unbatch
+from executorlab.protocol import BIG_BLOB, MAX_BATCH, batch, encode, unbatch
 from executorlab.tests.conftest import raw_client_socket, run_client, wait_for
 
 
@@ -108,6 +108,13 @@ def test_one_message_goes_plain():
     assert frames == [encode(header), b"value", b"more"], "no batch envelope around a single message"
     assert unbatch(frames) == [({"v": 1, **header}, [b"value", b"more"])]
     assert batch([]) == []
+
+
+def test_a_long_run_of_messages_is_cut_into_batches_of_max_batch():
+    messages = [({"type": "cancel", "task_id": f"t{i}"}, [b"x"]) for i in range(2 * MAX_BATCH + 1)]
+    out = batch(messages)
+    assert [len(unbatch(frames)) for frames in out] == [MAX_BATCH, MAX_BATCH, 1]
+    assert [m["task_id"] for frames in out for m, _ in unbatch(frames)] == [f"t{i}" for i in range(2 * MAX_BATCH + 1)]
 
 
 def test_several_messages_become_one_batch_of_two_frames():

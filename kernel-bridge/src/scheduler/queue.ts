@@ -23,19 +23,6 @@ export class KeyedQueue<T> {
     this.items.push(item);
   }
 
-  /** Put an item back at the front (a call whose worker died before starting it). */
-  unshift(item: T): void {
-    this.skipHoles();
-    if (this.head === 0) {
-      this.items.unshift(undefined);
-      this.offset -= 1;
-      this.head = 1;
-    }
-    this.head -= 1;
-    this.items[this.head] = item;
-    this.positions.set(this.keyOf(item), this.offset + this.head);
-  }
-
   peek(): T | undefined {
     this.skipHoles();
     return this.items[this.head];

@@ -99,11 +99,6 @@ export class WorkerHub {
     return true;
   }
 
-  /** Tasks given to this worker and not answered yet. */
-  pending(conn: WorkerConnection): number {
-    return this.jobs.get(conn.peer.toString('hex'))?.length ?? 0;
-  }
-
   private begin(job: Job): void {
     job.startedAt = Date.now();
     job.hooks.started();

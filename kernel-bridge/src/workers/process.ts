@@ -124,11 +124,6 @@ export class WorkerProcess {
     });
   }
 
-  /** Tasks given to it and not answered yet. */
-  get pending(): number {
-    return this.hub.pending(this.conn);
-  }
-
   /** Block allocation: run the init_function (its cloudpickled blob) in the worker, on every rank. */
   async init(blob: Buffer): Promise<InitOutcome> {
     const started = Date.now();
