@@ -1,21 +1,26 @@
-// The bridge's hops without the bridge: two CURVE ROUTER sockets (kernels, workers) in one Node.js
-// process with zeromq.js, forwarding every message from the kernel to the worker and back unchanged.
+// The bridge's hops without the bridge: two ROUTER sockets (kernels, workers) on IPC in a private
+// directory, in one Node.js process with zeromq.js, forwarding every message unchanged. The first
+// message on the kernels' socket comes from the kernel's receiving socket (its hello, echoed as the
+// welcome): answers go there.
 // bench/roundtrip.py times a round trip through it: the floor of the architecture on this machine.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as zmq from 'zeromq';
 
-const keys = zmq.curveKeyPair();
-async function router() {
+const directory = mkdtempSync(join(tmpdir(), 'executorlab-chain-'));
+process.on('exit', () => rmSync(directory, { recursive: true, force: true }));
+for (const signal of ['SIGTERM', 'SIGINT']) process.on(signal, () => process.exit(0));
+
+async function router(name) {
   const socket = new zmq.Router({ linger: 0 });
-  socket.curveServer = true;
-  socket.curveSecretKey = keys.secretKey;
-  socket.curvePublicKey = keys.publicKey;
-  await socket.bind('tcp://127.0.0.1:0');
+  await socket.bind(`ipc://${join(directory, name)}`);
   return socket;
 }
 
-const kernels = await router();
-const workers = await router();
-console.log(JSON.stringify({ kernels: kernels.lastEndpoint, workers: workers.lastEndpoint, server_public_key: keys.publicKey }));
+const kernels = await router('kernels');
+const workers = await router('workers');
+console.log(JSON.stringify({ kernels: kernels.lastEndpoint, workers: workers.lastEndpoint }));
 let worker = null;
 let kernel = null;
 void (async () => {
@@ -29,6 +34,10 @@ void (async () => {
   }
 })();
 for await (const [peer, ...frames] of kernels) {
-  kernel = peer;
-  await workers.send([worker, ...frames]);
+  if (kernel === null) {
+    kernel = peer;
+    await kernels.send([peer, ...frames]);
+  } else {
+    await workers.send([worker, ...frames]);
+  }
 }

@@ -1,13 +1,14 @@
-"""One ZeroMQ DEALER connection from this Python process to the bridge, owned by a background thread.
+"""The connection from this Python process to the bridge: two ZeroMQ DEALER sockets, one that receives
+(owned by a background I/O thread) and one that only sends.
 
-Callers never touch the socket: they queue outgoing messages (so ``submit`` returns at once) and the
-I/O thread sends them, receives replies, results and output, and completes the futures.
+A lone outgoing message leaves from the caller's thread on a send-only socket; bursts are queued and the
+I/O thread sends them in batches. The I/O thread owns the receiving socket: replies, results and output,
+and it completes the futures.
 """
 
 import atexit
 import itertools
 import os
-import queue
 import sys
 import threading
 import time
@@ -17,6 +18,7 @@ from concurrent.futures import CancelledError, Future
 import cloudpickle
 import zmq
 
+from executorlab import transport
 from executorlab.client import bridge_process
 from executorlab.errors import BridgeConnectionError, ExecutorlabWorkerError, RemoteTraceback
 from executorlab.futures import cancel_future, notify_cancelled
@@ -26,6 +28,8 @@ HELLO_TIMEOUT = 10.0
 HEARTBEAT_INTERVAL = 2.0
 CURRENT_CHECK_INTERVAL = 0.05
 LIVENESS_INTERVAL_MS = 1000
+# A message sent less than this long (s) after the one before joins a burst: the I/O thread batches it.
+BURST_GAP = 200e-6
 
 
 def _python_path() -> list:
@@ -77,8 +81,14 @@ class BridgeClient:
         self._file_stamp = self._stamp()
         self._checked_at = 0.0
         self._context = zmq.Context()
-        self._outbox = queue.SimpleQueue()
-        self._wake_lock = threading.Lock()
+        # Outgoing messages leave on a socket of their own, which only sends: a lone message (the usual
+        # submit, a request) goes out from the caller's thread at once, a burst is queued and the I/O
+        # thread sends it as one batch. The lock keeps the socket to one thread at a time and the order:
+        # nothing is sent directly while messages wait in the outbox.
+        self._send_lock = threading.Lock()
+        self._outbox = []
+        self._last_sent = 0.0
+        self._sender = None
         self._wake_pending = False
         wake_address = f"inproc://executorlab-wake-{self.client_id}"
         self._wake_in = self._context.socket(zmq.PAIR)
@@ -89,7 +99,6 @@ class BridgeClient:
         # id(future) -> task id for futures still pending here: how arguments become dependencies.
         self.task_ids = {}
         self._waiting = {}
-        self._last_sent = 0.0
         self._request_ids = itertools.count()
         # Task ids: unique per bridge without a random draw per task (os.urandom costs ~10 µs here).
         self._task_prefix = f"t-{uuid.uuid4().hex[:16]}-"
@@ -98,21 +107,19 @@ class BridgeClient:
         self._closed = False
         self._thread = threading.Thread(target=self._run, name="executorlab-bridge-io", daemon=True)
         self._thread.start()
-        self.send(
-            {
-                "type": "hello",
-                "client_id": self.client_id,
-                "pid": os.getpid(),
-                "python": sys.executable,
-                "kernel_id": _kernel_id(),
-                "pythonpath": _python_path(),
-            }
-        )
         if not self._welcome.wait(HELLO_TIMEOUT):
             self.close()
             raise BridgeConnectionError(
-                f"the executorlab bridge at {info['client_endpoint']} did not answer within {HELLO_TIMEOUT:.0f} s"
+                f"the executorlab bridge at {transport.endpoint_for(info, 'client_endpoint', 'client_ipc_endpoint')} did not answer within {HELLO_TIMEOUT:.0f} s"
             )
+        sender = self._context.socket(zmq.DEALER)
+        sender.setsockopt(zmq.ROUTING_ID, f"{self.client_id}-send".encode())
+        sender.setsockopt(zmq.LINGER, 1000)
+        transport.connect(sender, info, "client_endpoint", "client_ipc_endpoint",
+                          info["client_public_key"], info["client_secret_key"])
+        # After the welcome: the bridge knows the client before anything arrives on this socket.
+        sender.send(encode({"type": "attach", "client_id": self.client_id}))
+        self._sender = sender
 
     # ---- used by executors (any thread)
 
@@ -152,10 +159,16 @@ class BridgeClient:
     def send(self, message: dict, blobs=()) -> None:
         if self._closed:
             raise BridgeConnectionError("the connection to the executorlab bridge is closed")
-        self._outbox.put((message, blobs))
-        # One wake-up per burst: the I/O thread drains everything queued when it wakes.
-        if not self._wake_pending:
-            with self._wake_lock:
+        with self._send_lock:
+            now = time.monotonic()
+            if not self._outbox and now - self._last_sent > BURST_GAP and self._sender is not None:
+                self._sender.send_multipart([encode(message), *blobs])
+                self._last_sent = now
+                return
+            self._outbox.append((message, blobs))
+            self._last_sent = now
+            # One wake-up per burst: the I/O thread sends everything queued when it wakes.
+            if not self._wake_pending:
                 self._wake_pending = True
                 self._wake_out.send(b"")
 
@@ -187,10 +200,10 @@ class BridgeClient:
     def close(self) -> None:
         if self._closed:
             return
-        if not self.stale:
-            self._outbox.put(({"type": "bye"}, ()))
-        self._closed = True
-        with self._wake_lock:
+        with self._send_lock:
+            if not self.stale:
+                self._outbox.append(({"type": "bye"}, ()))
+            self._closed = True
             self._wake_out.send(b"")
         self._thread.join(timeout=5)
 
@@ -211,10 +224,17 @@ class BridgeClient:
         dealer = self._context.socket(zmq.DEALER)
         dealer.setsockopt(zmq.ROUTING_ID, self.client_id.encode())
         dealer.setsockopt(zmq.LINGER, 1000)
-        dealer.curve_serverkey = self.info["server_public_key"].encode("ascii")
-        dealer.curve_publickey = self.info["client_public_key"].encode("ascii")
-        dealer.curve_secretkey = self.info["client_secret_key"].encode("ascii")
-        dealer.connect(self.info["client_endpoint"])
+        transport.connect(dealer, self.info, "client_endpoint", "client_ipc_endpoint",
+                          self.info["client_public_key"], self.info["client_secret_key"])
+        # The hello goes on the receiving socket: the bridge answers there from now on.
+        dealer.send(encode({
+            "type": "hello",
+            "client_id": self.client_id,
+            "pid": os.getpid(),
+            "python": sys.executable,
+            "kernel_id": _kernel_id(),
+            "pythonpath": _python_path(),
+        }))
         poller = zmq.Poller()
         poller.register(dealer, zmq.POLLIN)
         poller.register(self._wake_in, zmq.POLLIN)
@@ -223,37 +243,38 @@ class BridgeClient:
                 events = dict(poller.poll(LIVENESS_INTERVAL_MS))
                 if self._wake_in in events:
                     self._drain(self._wake_in)
-                # Cleared before draining the outbox: a message put after this line wakes us again.
-                self._wake_pending = False
-                self._send_queued(dealer)
-                if time.monotonic() - self._last_sent > HEARTBEAT_INTERVAL:
-                    dealer.send(encode({"type": "heartbeat"}))
-                    self._last_sent = time.monotonic()
+                self._send_queued()
                 if dealer in events:
                     self._drain(dealer, self._dispatch)
                 if not events and (self._futures or self._waiting) and not self._check_current():
                     self._lose_bridge("the executorlab bridge stopped or was restarted while this task was pending")
             # close() queued a bye: deliver it before the socket goes.
             if not self.stale:
-                self._send_queued(dealer)
+                self._send_queued()
         finally:
-            dealer.close(linger=1000 if not self.stale else 0)
+            with self._send_lock:
+                if self._sender is not None:
+                    self._sender.close(linger=1000 if not self.stale else 0)
+                    self._sender = None
+            dealer.close(linger=0)
             self._wake_in.close()
             self._wake_out.close()
             self._context.term()
 
-    def _send_queued(self, dealer) -> None:
-        """Send everything queued, in batches (a burst of submits costs one message)."""
-        messages = []
-        while True:
-            try:
-                messages.append(self._outbox.get_nowait())
-            except queue.Empty:
-                break
-        if messages:
+    def _send_queued(self) -> None:
+        """Send everything queued, in batches (a burst of submits costs one message), and heartbeats."""
+        with self._send_lock:
+            # Cleared while holding the lock: a message queued after this wakes us again.
+            self._wake_pending = False
+            if self._sender is None:
+                return
+            messages, self._outbox = self._outbox, []
+            if not messages and time.monotonic() - self._last_sent > HEARTBEAT_INTERVAL:
+                messages = [({"type": "heartbeat"}, ())]
             for frames in batch(messages):
-                dealer.send_multipart(frames)
-            self._last_sent = time.monotonic()
+                self._sender.send_multipart(frames)
+            if messages:
+                self._last_sent = time.monotonic()
 
     @staticmethod
     def _drain(socket, handle=None) -> None:

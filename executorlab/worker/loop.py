@@ -20,6 +20,7 @@ import types
 import cloudpickle
 import zmq
 
+from executorlab import transport
 from executorlab.worker.arguments import loads_arguments
 from executorlab.worker.journal import Journal
 from executorlab.protocol import encode, unbatch
@@ -96,10 +97,10 @@ class Worker:
         self.context = zmq.Context()
         self.socket = self.context.socket(zmq.DEALER)
         self.socket.setsockopt(zmq.LINGER, 5000)
-        self.socket.curve_serverkey = credentials["server_public_key"].encode("ascii")
-        self.socket.curve_publickey = credentials["public_key"].encode("ascii")
-        self.socket.curve_secretkey = credentials["secret_key"].encode("ascii")
-        self.socket.connect(credentials["worker_endpoint"])
+        # Unique per bridge whichever socket (IPC, TCP) it arrives on: the bridge answers by routing id.
+        self.socket.setsockopt(zmq.ROUTING_ID, f"w-{worker_id}".encode())
+        transport.connect(self.socket, credentials, "worker_endpoint", "worker_ipc_endpoint",
+                          credentials["public_key"], credentials["secret_key"])
         # A task's threads may print (and so send) while the main thread uses the socket.
         self.lock = threading.Lock()
         self.queue = collections.deque()

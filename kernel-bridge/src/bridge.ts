@@ -1,6 +1,7 @@
 // Composes the bridge: keys, the two ROUTER endpoints, the scheduler, the HTTP API, the event hub.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { availableParallelism } from 'node:os';
+import { rmSync } from 'node:fs';
+import { availableParallelism, hostname } from 'node:os';
 import * as zmq from 'zeromq';
 import { BlockAllocationBackend, processLauncher } from './backends/block.js';
 import { LocalBackend, workerPythonPath } from './backends/local.js';
@@ -27,6 +28,7 @@ import { HostProbe } from './resources/host.js';
 import { RequestError, Scheduler } from './scheduler/scheduler.js';
 import { mergeResources, type Task } from './scheduler/task.js';
 import { RouterEndpoint } from './transport/endpoint.js';
+import { createSocketDirectory } from './transport/socket-directory.js';
 import { unbatch, type Unpacked } from './protocol/batch.js';
 import { ZapAuthenticator } from './transport/zap.js';
 import { WorkerHub } from './workers/hub.js';
@@ -48,7 +50,10 @@ export interface BridgeOptions {
 }
 
 interface Client {
+  /** The socket the client receives on (it said hello there). */
   peer: Buffer;
+  /** Its send-only socket, once attached. */
+  sender: Buffer | null;
   clientId: string;
   python: string;
   pythonpath: string[];
@@ -64,13 +69,17 @@ export class Bridge {
   private readonly zap = new ZapAuthenticator();
   private readonly workers: WorkerHub;
   private readonly events = new EventHub(() => this.scheduler.views());
+  /** By the peer (hex) each client receives on, and by its sender's peer. */
   private readonly clients = new Map<string, Client>();
+  private readonly senders = new Map<string, Client>();
   private readonly host = new HostProbe();
   private readonly token = randomBytes(24).toString('hex');
   private readonly api: ApiServer;
   private clientEndpoint!: RouterEndpoint;
   private workerEndpoint!: RouterEndpoint;
   private readonly workerFile: string;
+  /** Holds the IPC sockets; mode 0700, so only this user can connect to them. */
+  private socketDirectory = '';
   private liveness: NodeJS.Timeout | undefined;
   /** Calls that started and were not announced yet, with when they started (performance.now()). */
   private readonly startedCalls = new Map<Task, number>();
@@ -114,6 +123,7 @@ export class Bridge {
   }
 
   async start(): Promise<ConnectionInfo> {
+    this.socketDirectory = createSocketDirectory();
     const clientKeys = zmq.curveKeyPair();
     const workerKeys = zmq.curveKeyPair();
     const serverKeys = zmq.curveKeyPair();
@@ -127,6 +137,7 @@ export class Bridge {
       host: this.options.zmqHost,
       secretKey: serverKeys.secretKey,
       publicKey: serverKeys.publicKey,
+      ipcDirectory: this.socketDirectory,
       maxMessageBytes: this.options.maxMessageBytes
     };
     // Results of short calls reach a kernel in batches while they stream in (at most 1 ms later).
@@ -141,7 +152,9 @@ export class Bridge {
     const worker: WorkerCredentials = {
       version: 1,
       instance_id: this.instanceId,
-      worker_endpoint: workerAddress,
+      hostname: hostname(),
+      worker_endpoint: workerAddress.tcp,
+      worker_ipc_endpoint: workerAddress.ipc,
       server_public_key: serverKeys.publicKey,
       public_key: workerKeys.publicKey,
       secret_key: workerKeys.secretKey
@@ -152,7 +165,9 @@ export class Bridge {
       instance_id: this.instanceId,
       pid: process.pid,
       started: this.started,
-      client_endpoint: clientAddress,
+      hostname: hostname(),
+      client_endpoint: clientAddress.tcp,
+      client_ipc_endpoint: clientAddress.ipc,
       server_public_key: serverKeys.publicKey,
       client_public_key: clientKeys.publicKey,
       client_secret_key: clientKeys.secretKey,
@@ -169,6 +184,11 @@ export class Bridge {
   /** Orphan what a client had: its queued tasks are cancelled, its workers stopped, records kept. */
   private dropClient(client: Client, why: string): void {
     this.clients.delete(client.peer.toString('hex'));
+    this.clientEndpoint.forget(client.peer);
+    if (client.sender) {
+      this.senders.delete(client.sender.toString('hex'));
+      this.clientEndpoint.forget(client.sender);
+    }
     if ([...this.clients.values()].some(c => c.clientId === client.clientId)) return;
     this.options.log(`client ${client.clientId} ${why}; its executors are orphaned`);
     this.scheduler.orphanClient(client.clientId);
@@ -194,6 +214,7 @@ export class Bridge {
     this.clientEndpoint?.close();
     this.workerEndpoint?.close();
     this.zap.close();
+    if (this.socketDirectory) rmSync(this.socketDirectory, { recursive: true, force: true });
   }
 
   private onClient = async (peer: Buffer, frames: Buffer[]): Promise<void> => {
@@ -203,7 +224,7 @@ export class Bridge {
     } catch (error) {
       if (!(error instanceof ProtocolError)) throw error;
       this.options.log(`client ${peer.toString('hex')}: ${error.message}`);
-      await this.refuse(peer, error.message);
+      await this.refuse(this.replyPeer(peer), error.message);
       return;
     }
     for (const { header, blobs } of messages) await this.onClientMessage(peer, header, blobs);
@@ -216,12 +237,13 @@ export class Bridge {
     } catch (error) {
       if (!(error instanceof ProtocolError)) throw error;
       this.options.log(`client ${peer.toString('hex')}: ${error.message}`);
-      await this.refuse(peer, error.message, error.taskId, error.requestId);
+      await this.refuse(this.replyPeer(peer), error.message, error.taskId, error.requestId);
       return;
     }
     if (message.type === 'hello') {
       this.clients.set(peer.toString('hex'), {
         peer,
+        sender: null,
         clientId: message.client_id,
         python: message.python,
         pythonpath: message.pythonpath,
@@ -230,9 +252,14 @@ export class Bridge {
       await this.send(peer, { v: 1, type: 'welcome', instance_id: this.instanceId, bridge_version: BRIDGE_VERSION });
       return;
     }
+    if (message.type === 'attach') {
+      this.attach(peer, message.client_id);
+      return;
+    }
     const taskId = 'task_id' in message ? message.task_id : undefined;
     const requestId = 'request_id' in message ? message.request_id : undefined;
-    const client = this.clients.get(peer.toString('hex'));
+    const key = peer.toString('hex');
+    const client = this.senders.get(key) ?? this.clients.get(key);
     if (!client) {
       await this.refuse(peer, `say hello before ${message.type}`, taskId, requestId);
       return;
@@ -242,8 +269,25 @@ export class Bridge {
       await this.handle(client, message, blobs);
     } catch (error) {
       if (!(error instanceof RequestError)) throw error;
-      await this.refuse(peer, error.message, taskId, requestId);
+      await this.refuse(client.peer, error.message, taskId, requestId);
     }
+  }
+
+  /** Where answers to what `peer` sent go: a client's receiving socket, not its send-only one. */
+  private replyPeer(peer: Buffer): Buffer {
+    return this.senders.get(peer.toString('hex'))?.peer ?? peer;
+  }
+
+  /** Link a send-only socket to the client that said hello as `clientId`; its refusals go to that client. */
+  private attach(peer: Buffer, clientId: string): void {
+    const client = [...this.clients.values()].find(c => c.clientId === clientId && c.sender === null);
+    if (!client) {
+      this.options.log(`client ${peer.toString('hex')}: attach to ${clientId}, which did not say hello`);
+      void this.refuse(peer, `attach to ${clientId}, which did not say hello`);
+      return;
+    }
+    client.sender = peer;
+    this.senders.set(peer.toString('hex'), client);
   }
 
   /** Answer a refused message where its sender waits: the request, the task's future, or a log. */

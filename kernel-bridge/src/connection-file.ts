@@ -8,7 +8,12 @@ export interface ConnectionInfo {
   instance_id: string;
   pid: number;
   started: number;
+  /** The host the bridge runs on: kernels there use `client_ipc_endpoint`, others `client_endpoint`. */
+  hostname: string;
+  /** TCP with CURVE. */
   client_endpoint: string;
+  /** IPC in a directory only this user can enter; no CURVE. */
+  client_ipc_endpoint: string;
   server_public_key: string;
   client_public_key: string;
   client_secret_key: string;
@@ -20,7 +25,9 @@ export interface ConnectionInfo {
 export interface WorkerCredentials {
   version: 1;
   instance_id: string;
+  hostname: string;
   worker_endpoint: string;
+  worker_ipc_endpoint: string;
   server_public_key: string;
   public_key: string;
   secret_key: string;

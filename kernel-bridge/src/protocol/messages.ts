@@ -45,6 +45,11 @@ export const ClientHello = header('hello', {
   /** Folders the kernel imports from (its cwd, executorlab's parent): workers get them on PYTHONPATH. */
   pythonpath: z.array(z.string().max(4096)).max(64)
 });
+/**
+ * Sent by a client's second socket, which only sends (a kernel thread sends on it at once instead of
+ * waking the client's I/O thread); the client said hello as `client_id` on the socket that receives.
+ */
+export const Attach = header('attach', { client_id: id });
 export const CreateExecutor = header('create_executor', {
   request_id: id,
   executor_id: id,
@@ -81,6 +86,7 @@ export const ShutdownExecutor = header('shutdown_executor', {
 });
 export const ClientMessage = z.discriminatedUnion('type', [
   ClientHello,
+  Attach,
   CreateExecutor,
   Submit,
   Cancel,

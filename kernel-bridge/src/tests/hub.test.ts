@@ -21,7 +21,8 @@ function task(id: string): Task {
 /** A hub holding calls a, b, c, d for one worker, and what each call ends with. */
 function hubWithCalls() {
   const hub = new WorkerHub(() => {});
-  hub.attach({ send: async () => {} } as unknown as RouterEndpoint);
+  const forgotten: string[] = [];
+  hub.attach({ send: async () => {}, forget: (peer: Buffer) => forgotten.push(peer.toString()) } as unknown as RouterEndpoint);
   const ends = ['a', 'b', 'c', 'd'].map(id => hub.run(conn, task(id), [], hooks));
   const death = (running: { fnName: string; resultLost?: boolean } | null): TaskOutcome => ({
     ok: false,
@@ -31,13 +32,14 @@ function hubWithCalls() {
   });
   const describe = async (): Promise<string[]> =>
     (await Promise.all(ends)).map(o => (o === null ? 'again' : o.ok ? `ok ${o.result}` : o.failure.error_message));
-  return { hub, death, describe };
+  return { hub, death, describe, forgotten };
 }
 
 test('without a journal the first call not answered is the one that died, the others run again', async () => {
-  const { hub, death, describe } = hubWithCalls();
+  const { hub, death, describe, forgotten } = hubWithCalls();
   hub.lost(conn, death);
   assert.deepEqual(await describe(), ['died fa', 'again', 'again', 'again']);
+  assert.deepEqual(forgotten, ['peer'], 'the endpoint forgets which socket the dead worker used');
 });
 
 test('the journal names the call that died; calls before it get their results from it, or fail as lost', async () => {

@@ -136,6 +136,7 @@ export class WorkerHub {
       if (!failed.ok) init({ ok: false, failure: failed.failure, exception: failed.exception });
     }
     this.byPeer.delete(key);
+    this.endpoint?.forget(conn.peer);
   }
 
   stop(conn: WorkerConnection): Promise<void> {
