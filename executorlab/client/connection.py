@@ -89,6 +89,7 @@ class BridgeClient:
         self._outbox = []
         self._last_sent = 0.0
         self._sender = None
+        self._io_sending = False
         self._wake_pending = False
         wake_address = f"inproc://executorlab-wake-{self.client_id}"
         self._wake_in = self._context.socket(zmq.PAIR)
@@ -161,7 +162,7 @@ class BridgeClient:
             raise BridgeConnectionError("the connection to the executorlab bridge is closed")
         with self._send_lock:
             now = time.monotonic()
-            if not self._outbox and now - self._last_sent > BURST_GAP and self._sender is not None:
+            if not self._outbox and not self._io_sending and now - self._last_sent > BURST_GAP and self._sender is not None:
                 self._sender.send_multipart([encode(message), *blobs])
                 self._last_sent = now
                 return
@@ -271,9 +272,17 @@ class BridgeClient:
             messages, self._outbox = self._outbox, []
             if not messages and time.monotonic() - self._last_sent > HEARTBEAT_INTERVAL:
                 messages = [({"type": "heartbeat"}, ())]
+            if not messages:
+                return
+            # Callers queue while this is set, so the socket is ours without holding the lock: a burst's
+            # callers go on submitting while its batch is encoded and sent.
+            self._io_sending = True
+        try:
             for frames in batch(messages):
                 self._sender.send_multipart(frames)
-            if messages:
+        finally:
+            with self._send_lock:
+                self._io_sending = False
                 self._last_sent = time.monotonic()
 
     @staticmethod
