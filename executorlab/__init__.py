@@ -16,6 +16,10 @@ _EXPORTS = {
     "RemoteTraceback": "executorlab.errors",
     "get_item_from_future": "executorlab.futures",
     "split_future": "executorlab.futures",
+    "get_cache_data": "executorlab.cache.hdf",
+    "get_future_from_cache": "executorlab.cache.hdf",
+    "terminate_tasks_in_cache": "executorlab.cache.terminate",
+    "terminate_task_in_cache": "executorlab.cache.terminate",
 }
 
 __all__ = [*_EXPORTS, "__version__"]

@@ -14,6 +14,7 @@ from typing import Callable, Optional
 
 import cloudpickle
 
+from executorlab.cache import key as cache_key
 from executorlab.client.connection import BridgeClient, get_client
 from executorlab.errors import BridgeConnectionError
 from executorlab.futures import (
@@ -66,7 +67,8 @@ class BaseExecutor(concurrent.futures.Executor):
 
     def __init__(self, *, max_workers: Optional[int], max_cores: Optional[int], resource_dict: Optional[dict],
                  openmpi_oversubscribe: bool, disable_dependencies: bool = False, block_allocation: bool = False,
-                 init_function: Optional[Callable] = None, restart_limit: int = 0):
+                 init_function: Optional[Callable] = None, restart_limit: int = 0,
+                 cache_directory: Optional[str] = None):
         self._options = {
             "max_workers": max_workers,
             "max_cores": max_cores,
@@ -77,6 +79,7 @@ class BaseExecutor(concurrent.futures.Executor):
             "openmpi_oversubscribe": bool(openmpi_oversubscribe),
         }
         self._init_blob = [cloudpickle.dumps(init_function)] if init_function is not None else []
+        self._cache_directory = cache_directory
         self._dependencies = not disable_dependencies
         self._id = f"e-{uuid.uuid4().hex[:16]}"
         self._name = type(self).__name__
@@ -168,6 +171,25 @@ class BaseExecutor(concurrent.futures.Executor):
             return
         if future.done():  # cancelled by the caller while it waited for a foreign future
             return
+        blobs = [cloudpickle.dumps(fn), arguments_blob]
+        cache = None
+        cache_directory = resource_dict.get("cache_directory") or self._cache_directory
+        if cache_directory is not None:
+            try:
+                key = cache_key.task_key(fn, args, kwargs, resource_dict.get("cache_key"))
+                blobs += cache_key.input_blobs(args, kwargs, {**self._options["resource_dict"], **resource_dict})
+            except UnfinishedForeignFuture as unfinished:
+                # A future of a call without a cache key: its value is part of this call's key.
+                unfinished.future.add_done_callback(lambda _: self._send(future, fn, args, kwargs, resource_dict))
+                return
+            except Exception as error:
+                if not deferred:
+                    raise
+                if not future.done():
+                    future.set_exception(error)
+                return
+            cache = {"directory": os.path.abspath(cache_directory), "key": key}
+            cache_key.remember_key(future, key)
         client.submit(
             {
                 "type": "submit",
@@ -176,8 +198,9 @@ class BaseExecutor(concurrent.futures.Executor):
                 "fn_name": _function_name(fn)[:256],
                 "resource_dict": resource_dict,
                 "dependencies": dependencies,
+                "cache": cache,
             },
-            [cloudpickle.dumps(fn), arguments_blob],
+            blobs,
             future,
         )
 
@@ -333,7 +356,6 @@ class SingleNodeExecutor(BaseExecutor):
             raise ValueError("plot_dependency_graph needs dependencies; do not set disable_dependencies=True")
         if block_allocation and max_workers is None:
             max_workers = _default_block_workers(max_cores, resource_dict)
-        _not_yet("cache_directory", cache_directory, None)
         _not_yet("plot_dependency_graph", plot_dependency_graph, False)
         _not_yet("plot_dependency_graph_filename", plot_dependency_graph_filename, None)
         _not_yet("export_workflow_filename", export_workflow_filename, None)
@@ -346,4 +368,5 @@ class SingleNodeExecutor(BaseExecutor):
             block_allocation=block_allocation,
             init_function=init_function,
             restart_limit=restart_limit,
+            cache_directory=cache_directory,
         )

@@ -10,6 +10,7 @@ import collections
 import inspect
 import json
 import os
+import reprlib
 import socket
 import sys
 import threading
@@ -218,7 +219,7 @@ def run_init(worker, comm, blob: bytes, memory: dict) -> None:
         worker.send(header, *extra)
 
 
-def run_task(worker, comm, task_id: str, blobs: list, dependencies: list, memory: dict) -> None:
+def run_task(worker, comm, task_id: str, blobs: list, dependencies: list, memory: dict, summarize: bool = False) -> None:
     started = time.perf_counter()
     worker.task_id = task_id
     saved = sys.stdout, sys.stderr
@@ -243,10 +244,24 @@ def run_task(worker, comm, task_id: str, blobs: list, dependencies: list, memory
             header, extra = _failure(task_id, runtime, error, f"the result could not be pickled:\n{traceback.format_exc()}")
             worker.send_result(header, *extra)
             return
-        worker.send_result({"type": "result", "task_id": task_id, "ok": True, "runtime": runtime}, blob)
+        header = {"type": "result", "task_id": task_id, "ok": True, "runtime": runtime}
+        if summarize:  # a cached call: its file shows what the result is without unpickling it
+            header["summary"] = _summary(value)
+        worker.send_result(header, blob)
     else:
         header, extra = _failure(task_id, runtime, *value)
         worker.send_result(header, *extra)
+
+
+_SUMMARY = reprlib.Repr()
+_SUMMARY.maxstring = _SUMMARY.maxother = 200
+
+
+def _summary(value) -> str:
+    try:
+        return _SUMMARY.repr(value)[:200]
+    except Exception:  # a broken __repr__ must not fail the call
+        return f"<{type(value).__name__}>"
 
 
 def follower_loop(comm, memory: dict) -> None:
@@ -301,7 +316,8 @@ def main(argv) -> int:
             elif message["type"] == "task":
                 if worker.journal is not None:
                     worker.journal.started(message["task_id"])
-                run_task(worker, comm, message["task_id"], blobs, message.get("dependencies", []), memory)
+                run_task(worker, comm, message["task_id"], blobs, message.get("dependencies", []), memory,
+                         message.get("summarize", False))
     finally:
         if comm is not None:
             comm.bcast(None, root=0)

@@ -1,4 +1,4 @@
-// Packs the compiled bridge for the Python package: one bundled bridge.mjs plus the native zeromq
+// Packs the compiled bridge for the Python package: one bundled bridge.mjs (and its HDF5 thread) plus the native zeromq
 // addon it loads at run time, under executorlab/bridge/ (shipped in the wheel, ignored by git).
 import { build } from 'esbuild';
 import { cp, mkdir, rm, writeFile } from 'node:fs/promises';
@@ -23,6 +23,17 @@ await build({
   target: 'node20',
   external: ['zeromq'],
   // execa's dependencies are CommonJS in places; give them a require inside the ESM bundle.
+  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  logLevel: 'warning'
+});
+// The HDF5 worker thread is started from a file next to bridge.mjs (new URL('./hdf5-thread.js', ...)).
+await build({
+  entryPoints: [resolve(here, '../lib/cache/hdf5-thread.js')],
+  outfile: join(out, 'hdf5-thread.js'),
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   logLevel: 'warning'
 });

@@ -18,6 +18,7 @@ import {
   decodeClientHeader,
   ProtocolError,
   resourceDictProblem,
+  CACHE_BLOBS,
   SUBMIT_BLOBS,
   type BridgeToClient,
   type ClientMessage,
@@ -27,6 +28,7 @@ import { blockGpuProblem, checkLocalResources, isEmptyResourceDict, mergeResourc
 import { HostProbe } from './resources/host.js';
 import { RequestError, Scheduler } from './scheduler/scheduler.js';
 import { mergeResources, type Task } from './scheduler/task.js';
+import { CacheStore } from './cache/store.js';
 import { RouterEndpoint } from './transport/endpoint.js';
 import { createSocketDirectory } from './transport/socket-directory.js';
 import { unbatch, type Unpacked } from './protocol/batch.js';
@@ -75,6 +77,7 @@ export class Bridge {
   private readonly host = new HostProbe();
   private readonly token = randomBytes(24).toString('hex');
   private readonly api: ApiServer;
+  private readonly cache: CacheStore;
   private clientEndpoint!: RouterEndpoint;
   private workerEndpoint!: RouterEndpoint;
   private readonly workerFile: string;
@@ -87,6 +90,9 @@ export class Bridge {
 
   constructor(private readonly options: BridgeOptions) {
     this.workers = new WorkerHub(options.log);
+    this.cache = new CacheStore(options.log);
+    this.scheduler.cache = this.cache;
+    this.scheduler.on('log', options.log);
     this.workerFile = options.connectionFile.replace(/\.json$/, '') + '-worker.json';
     this.api = new ApiServer(
       this.token,
@@ -208,6 +214,7 @@ export class Bridge {
     await removeQuietly(this.options.connectionFile);
     await removeQuietly(this.workerFile);
     await this.scheduler.close();
+    await this.cache.close();
     removeJournals(this.workerFile);
     this.events.close();
     await this.api.close();
@@ -326,8 +333,12 @@ export class Bridge {
         return;
       }
       case 'submit': {
-        if (blobs.length !== SUBMIT_BLOBS) {
-          throw new RequestError(`submit carries ${blobs.length} blobs; it needs exactly ${SUBMIT_BLOBS} (the function, then args and kwargs as one pickle)`);
+        const expected = SUBMIT_BLOBS + (message.cache ? CACHE_BLOBS : 0);
+        if (blobs.length !== expected) {
+          throw new RequestError(
+            `submit carries ${blobs.length} blobs; it needs exactly ${expected} (the function, then args and kwargs as one pickle` +
+              `${message.cache ? ', then input_args, input_kwargs and resource_dict for the cache file' : ''})`
+          );
         }
         const problem = await this.resourceProblem(message.executor_id, message.resource_dict);
         if (problem) throw new RequestError(problem);
@@ -337,8 +348,16 @@ export class Bridge {
           clientId: client.clientId,
           fnName: message.fn_name,
           resourceDict: message.resource_dict,
-          blobs,
-          dependencies: message.dependencies
+          blobs: blobs.slice(0, SUBMIT_BLOBS),
+          dependencies: message.dependencies,
+          ...(message.cache
+            ? {
+                cache: {
+                  ref: message.cache,
+                  inputs: { function: blobs[0], inputArgs: blobs[2], inputKwargs: blobs[3], resourceDict: blobs[4] }
+                }
+              }
+            : {})
         });
         return;
       }

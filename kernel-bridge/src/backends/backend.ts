@@ -2,7 +2,8 @@ import type { Failure, ResourceDict } from '../protocol/messages.js';
 import type { Task } from '../scheduler/task.js';
 
 export type TaskOutcome =
-  | { ok: true; runtime: number; result: Buffer }
+  /** `summary`: a short repr of the result, when the task asked for one (cached calls). */
+  | { ok: true; runtime: number; result: Buffer; summary?: string }
   | { ok: false; runtime: number; failure: Failure; exception: Buffer | null };
 
 export interface RunHooks {

@@ -63,7 +63,20 @@ export const Submit = header('submit', {
   fn_name: z.string().max(256),
   resource_dict: ResourceDict,
   /** Tasks whose results the arguments refer to; the task waits for them in the bridge. */
-  dependencies: z.array(id).max(100_000).default([])
+  dependencies: z.array(id).max(100_000).default([]),
+  /** Look the result up in, and write it to, `<directory>/<key>_o.h5`; 3 more blobs follow. */
+  cache: z
+    .object({
+      directory: z.string().min(1).max(4096).refine(d => d.startsWith('/'), 'must be an absolute path'),
+      key: z
+        .string()
+        .min(1)
+        .max(300)
+        .refine(k => !/[/\\\0]/.test(k) && !k.startsWith('.'), "a file name: no '/', '\\' or leading '.'")
+    })
+    .strict()
+    .nullable()
+    .default(null)
 });
 export const Cancel = header('cancel', { task_id: id });
 /** Checked once per distinct dict by the client, so a bad one fails at the submit() that passed it. */
@@ -100,6 +113,8 @@ export type ClientMessage = z.infer<typeof ClientMessage>;
 
 /** Blobs a submit carries: the function, and (args, kwargs) pickled together. */
 export const SUBMIT_BLOBS = 2;
+/** A submit with `cache` carries these after them: input_args, input_kwargs, resource_dict (pickles). */
+export const CACHE_BLOBS = 3;
 
 // ---- worker -> bridge
 export const WorkerHello = header('hello', {
@@ -114,7 +129,7 @@ const failure = {
   traceback: z.string().max(1_000_000)
 };
 export const WorkerResult = z.discriminatedUnion('ok', [
-  header('result', { task_id: id, ok: z.literal(true), runtime: z.number().min(0) }),
+  header('result', { task_id: id, ok: z.literal(true), runtime: z.number().min(0), summary: z.string().max(1000).optional() }),
   header('result', { task_id: id, ok: z.literal(false), runtime: z.number().min(0), ...failure })
 ]);
 export const WorkerInitResult = z.discriminatedUnion('ok', [
@@ -153,7 +168,7 @@ export type BridgeToClient =
 
 export type BridgeToWorker =
   /** Blobs: the function, (args, kwargs), then one result blob per entry of `dependencies`, in order. */
-  | { v: 1; type: 'task'; task_id: string; fn_name: string; dependencies: string[] }
+  | { v: 1; type: 'task'; task_id: string; fn_name: string; dependencies: string[]; summarize?: true }
   /** Frame: the init_function blob; its returned dict's keys become default kwargs of later calls. */
   | { v: 1; type: 'init' }
   /** Cancel a task sent ahead to this worker that it has not started; ignored if it has. */

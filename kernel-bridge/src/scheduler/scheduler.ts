@@ -1,5 +1,6 @@
 // Owns executors and tasks: admits submissions, holds them until their dependencies are done and the
 // executor has cores free, hands them to the executor's backend, and reports every state change.
+import type { CachedResult, CacheInputs, CacheRef } from '../cache/store.js';
 import { EventEmitter } from 'node:events';
 import type { Backend, TaskOutcome } from '../backends/backend.js';
 import type { ExecutorOptions, ResourceDict, TaskState } from '../protocol/messages.js';
@@ -29,6 +30,8 @@ export interface SchedulerEvents {
   /** A task finished: done, error or cancelled; outcome is null for cancelled. */
   finished: [task: Task, outcome: TaskOutcome | null];
   stream: [task: Task, name: 'stdout' | 'stderr', text: string];
+  /** Something worth a line in the bridge's log. */
+  log: [line: string];
 }
 
 export interface SchedulerOptions {
@@ -56,6 +59,13 @@ export interface Submission {
   resourceDict: ResourceDict;
   blobs: Buffer[];
   dependencies?: string[];
+  cache?: { ref: CacheRef; inputs: CacheInputs };
+}
+
+/** Where results are cached: looked up before a call runs, written after it succeeded. */
+export interface ResultCache {
+  lookup(ref: CacheRef): Promise<CachedResult | null>;
+  store(ref: CacheRef, fnName: string, inputs: CacheInputs, result: Buffer, runtime: number, summary: string | null): Promise<void>;
 }
 
 export class Scheduler extends EventEmitter<SchedulerEvents> {
@@ -70,6 +80,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   private readonly timedOut = new Set<string>();
   /** This machine's GPUs, shared by all executors whose tasks take them per call. */
   readonly gpus = new GpuPool();
+  /** Set by the bridge; without it `cache` on a submission is ignored. */
+  cache: ResultCache | null = null;
 
   constructor(
     private readonly options: SchedulerOptions = { resultBudgetBytes: 256 << 20, resultEntries: 1000, finishedRecords: 10_000 }
@@ -133,13 +145,19 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       startedAt: null,
       finishedAt: null,
       runtime: null,
-      failure: null
+      failure: null,
+      ...(s.cache ? { cache: s.cache } : {})
     };
     this.tasks.set(task.id, task);
     executor.unfinished += 1;
     for (const dep of upstream) {
       this.registerDependent(dep, task);
       if (!isFinal(dep.state)) task.pendingDependencies += 1;
+    }
+    // The cache is looked up while the dependencies run: a hit needs none of them.
+    if (task.cache && this.cache) {
+      task.pendingDependencies += 1;
+      void this.lookUp(task, this.cache);
     }
     const failed = upstream.find(dep => dep.state === 'error');
     const cancelled = upstream.find(dep => dep.state === 'cancelled');
@@ -151,6 +169,25 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     if (failed) this.failFromUpstream(task, this.results.get(failed.id)!);
     else if (cancelled) this.finish(task, 'cancelled', null);
     return task;
+  }
+
+  private async lookUp(task: Task, cache: ResultCache): Promise<void> {
+    let hit: CachedResult | null = null;
+    try {
+      hit = await cache.lookup(task.cache!.ref);
+    } catch (error) {
+      // An unreadable file is a miss: the call runs and its result replaces the file.
+      this.emit('log', `cache: ${task.cache!.ref.key}: ${(error as Error).message}; running ${task.fnName}`);
+    }
+    if (task.state !== 'waiting') return; // cancelled, or failed with a dependency, meanwhile
+    if (hit) {
+      task.cacheHit = true;
+      task.runtime = hit.runtime;
+      this.finish(task, 'done', { ok: true, runtime: hit.runtime, result: hit.result });
+      return;
+    }
+    task.pendingDependencies -= 1;
+    if (task.pendingDependencies === 0) this.enqueue(task);
   }
 
   /** Cancel a task wherever it is: waiting, queued, or running (its worker is killed). */
@@ -267,6 +304,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       error_type: task.failure?.error_type ?? null,
       client_id: task.clientId,
       dependencies: task.dependencies,
+      cache_key: task.cache?.ref.key ?? null,
+      cache_hit: task.cacheHit ?? false,
       orphaned: task.orphaned
     };
   }
@@ -371,6 +410,10 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       this.finish(task, 'cancelled', null);
     } else {
       if (!outcome.ok) task.failure = outcome.failure;
+      else if (task.cache && this.cache) {
+        const { ref, inputs } = task.cache;
+        void this.cache.store(ref, task.fnName, inputs, outcome.result, outcome.runtime, outcome.summary ?? null);
+      }
       this.finish(task, outcome.ok ? 'done' : 'error', outcome);
     }
     this.gpus.give(gpus);

@@ -1,3 +1,4 @@
+import type { CacheInputs, CacheRef } from '../cache/store.js';
 import type { Failure, ResourceDict, TaskState } from '../protocol/messages.js';
 import { mergeResourceDicts } from '../resources/capabilities.js';
 
@@ -39,6 +40,10 @@ export interface Task {
   finishedAt: number | null;
   runtime: number | null;
   failure: Failure | null;
+  /** Where its result is cached, and the pickles its cache file keeps besides the result. */
+  cache?: { ref: CacheRef; inputs: CacheInputs };
+  /** It finished from its cache file: nothing ran. */
+  cacheHit?: boolean;
 }
 
 /** What the panel sees of a task: plain JSON, no blobs. */
@@ -57,6 +62,8 @@ export interface TaskView {
   client_id: string;
   dependencies: string[];
   orphaned: boolean;
+  cache_key: string | null;
+  cache_hit: boolean;
 }
 
 /** How much of a task's stdout/stderr the bridge keeps for the panel. */

@@ -79,7 +79,15 @@ export class WorkerHub {
       if (!queue) this.jobs.set(key, (queue = []));
       const job: Job = { taskId: task.id, fnName: task.fnName, hooks, startedAt: null, resolve };
       queue.push(job);
-      const header = { v: 1, type: 'task', task_id: task.id, fn_name: task.fnName, dependencies: task.dependencies } as const;
+      const header = {
+        v: 1,
+        type: 'task',
+        task_id: task.id,
+        fn_name: task.fnName,
+        dependencies: task.dependencies,
+        // A cached call's file shows a short repr of its result.
+        ...(task.cache ? { summarize: true as const } : {})
+      } as const;
       void this.send(conn, header, inputs);
       if (queue.length === 1) this.begin(job);
     });
