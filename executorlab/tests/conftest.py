@@ -27,9 +27,11 @@ def pytest_sessionstart(session):
 
 
 @pytest.fixture(autouse=True)
-def no_inherited_bridge(monkeypatch):
-    """Each test decides itself whether it talks to a server's bridge or starts a private one."""
+def no_inherited_bridge(monkeypatch, tmp_path):
+    """Each test decides itself whether it talks to a server's bridge or starts a private one; bridges it
+    starts keep their cache-browser index under the test's folder, not in ~/.cache."""
     monkeypatch.delenv("EXECUTORLAB_CONNECTION_FILE", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
 
 
 def free_port() -> int:

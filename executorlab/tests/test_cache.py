@@ -250,3 +250,16 @@ for _ in range(2):
     assert result.returncode == 0, result.stderr
     tasks = standalone_bridge.tasks("add")
     assert [(t["cache_key"], t["cache_hit"], t["state"]) for t in tasks] == [("answer", False, "done"), ("answer", True, "done")]
+
+
+def test_block_allocation_takes_a_cache_key_per_call_but_no_resources(tmp_path):
+    """executorlib refuses any per-call resource_dict with block_allocation; where a result is cached is
+    not a resource, so executorlab takes cache_key and cache_directory per call."""
+    cache, log = tmp_path / "cache", tmp_path / "calls.log"
+    with SingleNodeExecutor(max_workers=1, block_allocation=True) as exe:
+        per_call = {"cache_key": "blocked", "cache_directory": str(cache)}
+        assert exe.submit(add_logged, 1, 2, str(log), resource_dict=per_call).result(timeout=60) == 3
+        assert exe.submit(add_logged, 1, 2, str(log), resource_dict=per_call).result(timeout=60) == 3
+        with pytest.raises(ValueError, match="resource requirements have to be defined on the executor level"):
+            exe.submit(add, 1, 2, resource_dict={"cache_key": "x", "cores": 2})
+    assert calls(log) == ["1+2"]

@@ -1,6 +1,6 @@
 // Composes the bridge: keys, the two ROUTER endpoints, the scheduler, the HTTP API, the event hub.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { realpathSync, rmSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
 import * as zmq from 'zeromq';
 import { BlockAllocationBackend, processLauncher } from './backends/block.js';
@@ -28,7 +28,8 @@ import { blockGpuProblem, checkLocalResources, isEmptyResourceDict, mergeResourc
 import { HostProbe } from './resources/host.js';
 import { RequestError, Scheduler } from './scheduler/scheduler.js';
 import { mergeResources, type Task } from './scheduler/task.js';
-import { CacheStore } from './cache/store.js';
+import { CacheBrowser } from './cache/browser.js';
+import { CacheStore, type CacheRef } from './cache/store.js';
 import { RouterEndpoint } from './transport/endpoint.js';
 import { createSocketDirectory } from './transport/socket-directory.js';
 import { unbatch, type Unpacked } from './protocol/batch.js';
@@ -48,6 +49,8 @@ export interface BridgeOptions {
   maxMessageBytes: number;
   /** A client silent for this long (it heartbeats every 2 s when idle) is treated as gone. */
   clientTimeoutMs: number;
+  /** Folders the cache browser may open cache directories in (besides those kernels used). */
+  cacheRoots: string[];
   log: (line: string) => void;
 }
 
@@ -78,6 +81,11 @@ export class Bridge {
   private readonly token = randomBytes(24).toString('hex');
   private readonly api: ApiServer;
   private readonly cache: CacheStore;
+  /** Cache directories kernels used (realpaths where they exist): the browser may open them. */
+  private readonly cacheDirectories = new Set<string>();
+  /** Unfinished calls by cache directory and key: their files are never deleted meanwhile. */
+  private readonly cachedCalls = new Map<string, number>();
+  private readonly cachedCallOf = new Map<string, string>();
   private clientEndpoint!: RouterEndpoint;
   private workerEndpoint!: RouterEndpoint;
   private readonly workerFile: string;
@@ -113,7 +121,13 @@ export class Bridge {
           const task = this.scheduler.task(id);
           return task ? { ...this.scheduler.view(task), output: task.output, failure: task.failure } : null;
         },
-        cancel: id => this.scheduler.cancel(id)
+        cancel: id => this.scheduler.cancel(id),
+        cache: new CacheBrowser({
+          files: this.cache.files,
+          roots: () => [...options.cacheRoots, ...this.cacheDirectories],
+          inUse: (directory, key) => (this.cachedCalls.get(`${directory}\0${key}`) ?? 0) > 0,
+          log: options.log
+        })
       },
       this.events
     );
@@ -125,7 +139,16 @@ export class Bridge {
     this.scheduler.on('stream', (task, name, text) =>
       this.toClient(task.clientId, { v: 1, type: 'stream', task_id: task.id, name, text })
     );
-    this.scheduler.on('finished', (task, outcome) => this.reportResult(task, outcome));
+    this.scheduler.on('finished', (task, outcome) => {
+      const id = this.cachedCallOf.get(task.id);
+      if (id !== undefined) {
+        this.cachedCallOf.delete(task.id);
+        const left = (this.cachedCalls.get(id) ?? 1) - 1;
+        if (left > 0) this.cachedCalls.set(id, left);
+        else this.cachedCalls.delete(id);
+      }
+      this.reportResult(task, outcome);
+    });
   }
 
   async start(): Promise<ConnectionInfo> {
@@ -342,7 +365,7 @@ export class Bridge {
         }
         const problem = await this.resourceProblem(message.executor_id, message.resource_dict);
         if (problem) throw new RequestError(problem);
-        this.scheduler.submit({
+        const task = this.scheduler.submit({
           taskId: message.task_id,
           executorId: message.executor_id,
           clientId: client.clientId,
@@ -359,6 +382,11 @@ export class Bridge {
               }
             : {})
         });
+        if (message.cache && task.state !== 'done' && task.state !== 'error' && task.state !== 'cancelled') {
+          const id = this.cachedCallId(message.cache);
+          this.cachedCallOf.set(task.id, id);
+          this.cachedCalls.set(id, (this.cachedCalls.get(id) ?? 0) + 1);
+        }
         return;
       }
       case 'cancel':
@@ -429,6 +457,18 @@ export class Bridge {
       checkResources: dict => checkLocalResources(dict, this.host, { ...local, env: workerPythonPath(client.pythonpath) }),
       log: this.options.log
     });
+  }
+
+  /** A cache file's identity as the browser sees it: the directory's realpath (once it exists) and key. */
+  private cachedCallId(ref: CacheRef): string {
+    let directory = ref.directory;
+    try {
+      directory = realpathSync(directory);
+    } catch {
+      // Not created yet (the first write makes it).
+    }
+    this.cacheDirectories.add(directory);
+    return `${directory}\0${ref.key}`;
   }
 
   /** Why a call's resource_dict cannot run on its executor (schema, then what the backend honours), or null. */

@@ -1,10 +1,13 @@
 // Command line: node bridge.js --connection-file PATH [--zmq-host H] [--http-port N] [--exit-with-parent PID]
 import { parseArgs } from 'node:util';
 import { Bridge } from './bridge.js';
+import { defaultCacheRoots } from './cache/browser.js';
 
 const USAGE = `usage: executorlab-bridge --connection-file PATH [--zmq-host 127.0.0.1] [--http-host 127.0.0.1]
        [--http-port 0] [--max-message-mb 2048] [--client-timeout SECONDS] [--exit-with-parent PID]
-The client timeout defaults to $EXECUTORLAB_CLIENT_TIMEOUT or 15 s.`;
+       [--cache-root DIR ...]
+The client timeout defaults to $EXECUTORLAB_CLIENT_TIMEOUT or 15 s. The cache browser opens cache
+directories inside a --cache-root (default: the home and temporary folders) or used by a kernel.`;
 
 function fail(message: string): never {
   process.stderr.write(`executorlab-bridge: ${message}\n${USAGE}\n`);
@@ -33,7 +36,8 @@ async function main(): Promise<void> {
         'http-port': { type: 'string' },
         'max-message-mb': { type: 'string' },
         'client-timeout': { type: 'string', default: process.env.EXECUTORLAB_CLIENT_TIMEOUT },
-        'exit-with-parent': { type: 'string' }
+        'exit-with-parent': { type: 'string' },
+        'cache-root': { type: 'string', multiple: true }
       },
       strict: true
     }));
@@ -49,6 +53,7 @@ async function main(): Promise<void> {
     httpPort: intOption('http-port', values['http-port'], 0),
     maxMessageBytes: intOption('max-message-mb', values['max-message-mb'], 2048) * 1024 * 1024,
     clientTimeoutMs: Math.max(1, intOption('client-timeout', values['client-timeout'], 15)) * 1000,
+    cacheRoots: values['cache-root'] ?? defaultCacheRoots(),
     log
   });
 

@@ -3,6 +3,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import { WebSocketServer } from 'ws';
+import { CacheRequestError, type CacheBrowser } from '../cache/browser.js';
 import type { EventHub } from '../events/hub.js';
 
 export interface ApiRoutes {
@@ -12,6 +13,38 @@ export interface ApiRoutes {
   task(id: string): unknown | null;
   /** Cancel (kill if running); false when the task is unknown or already finished. */
   cancel(id: string): boolean;
+  cache: Pick<CacheBrowser, 'list' | 'entry' | 'remove' | 'clean'>;
+}
+
+const MAX_BODY = 16 << 20;
+
+function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY) {
+        reject(new CacheRequestError(`request body over ${MAX_BODY} bytes`, 400));
+        req.destroy();
+      } else chunks.push(chunk);
+    });
+    req.on('end', () => {
+      try {
+        const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+        if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new Error('not an object');
+        resolve(body);
+      } catch {
+        reject(new CacheRequestError('the request body must be a JSON object', 400));
+      }
+    });
+    req.on('error', reject);
+  });
+}
+
+function integer(url: URL, name: string): number | undefined {
+  const value = url.searchParams.get(name);
+  return value === null ? undefined : Number(value);
 }
 
 function tokenOf(req: IncomingMessage, url: URL): string {
@@ -73,6 +106,16 @@ export class ApiServer {
     const url = new URL(req.url ?? '/', 'http://bridge');
     if (!sameToken(tokenOf(req, url), this.token)) return json(res, 403, { error: 'missing or wrong token' });
     const path = url.pathname;
+    if (path.startsWith('/api/cache')) {
+      this.cacheRequest(req, url).then(
+        body => json(res, 200, body),
+        error => {
+          if (error instanceof CacheRequestError) json(res, error.status, { error: error.message });
+          else json(res, 500, { error: (error as Error).message ?? String(error) });
+        }
+      );
+      return;
+    }
     const taskMatch = /^\/api\/tasks\/([A-Za-z0-9_.:-]{1,128})(\/cancel)?$/.exec(path);
     if (req.method === 'POST' && taskMatch?.[2]) {
       const cancelled = this.routes.cancel(taskMatch[1]);
@@ -86,7 +129,34 @@ export class ApiServer {
       return task ? json(res, 200, task) : json(res, 404, { error: `no task ${taskMatch[1]}` });
     }
     return json(res, 404, {
-      error: `no such endpoint ${path}; try /api/status, /api/tasks, /api/tasks/<id>, POST /api/tasks/<id>/cancel, /api/events`
+      error: `no such endpoint ${path}; try /api/status, /api/tasks, /api/tasks/<id>, POST /api/tasks/<id>/cancel, /api/cache, /api/events`
     });
+  }
+
+  private async cacheRequest(req: IncomingMessage, url: URL): Promise<unknown> {
+    const cache = this.routes.cache;
+    const route = `${req.method} ${url.pathname}`;
+    const directory = url.searchParams.get('directory');
+    if (route === 'GET /api/cache') {
+      return cache.list(directory, {
+        sort: url.searchParams.get('sort') ?? undefined,
+        order: url.searchParams.get('order') ?? undefined,
+        offset: integer(url, 'offset'),
+        limit: integer(url, 'limit')
+      });
+    }
+    if (route === 'GET /api/cache/entry') return cache.entry(directory, url.searchParams.get('file'));
+    if (route === 'POST /api/cache/delete') {
+      const body = await readBody(req);
+      return cache.remove(body.directory, body.files);
+    }
+    if (route === 'POST /api/cache/clean') {
+      const body = await readBody(req);
+      return cache.clean(body.directory, body);
+    }
+    throw new CacheRequestError(
+      `no such endpoint ${route}; try GET /api/cache?directory=, GET /api/cache/entry?directory=&file=, POST /api/cache/delete, POST /api/cache/clean`,
+      404
+    );
   }
 }

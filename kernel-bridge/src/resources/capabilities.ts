@@ -70,11 +70,19 @@ function directoryProblem(path: string): string | null {
   }
 }
 
-/** Block allocation: the workers are started once with the executor's resources, so a call has none. */
+/** Keys of a resource_dict that say where a call's result is cached, not what it runs on. */
+const NOT_RESOURCES = new Set(['cache_key', 'cache_directory']);
+
+/**
+ * Block allocation: the workers are started once with the executor's resources, so a call has none
+ * (executorlib refuses any per-call dict; a call's own cache_key or cache_directory is allowed here).
+ */
 export function blockAllocationProblems(perTask: ResourceDict | undefined, executorName: string): string[] {
-  if (perTask === undefined || isEmptyResourceDict(perTask)) return [];
+  if (perTask === undefined) return [];
+  const resources = Object.fromEntries(Object.entries(perTask).filter(([key]) => !NOT_RESOURCES.has(key)));
+  if (isEmptyResourceDict(resources as ResourceDict)) return [];
   return [
-    `resource_dict=${pyRepr(perTask)} was given to submit(), but with block_allocation=True the workers are started ` +
+    `resource_dict=${pyRepr(resources)} was given to submit(), but with block_allocation=True the workers are started ` +
       `once with fixed resources, so the resource requirements have to be defined on the executor level: ` +
       `${executorName}(resource_dict=..., block_allocation=True)`
   ];

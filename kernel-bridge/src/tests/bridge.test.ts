@@ -15,7 +15,8 @@ let file: string;
 
 before(async () => {
   file = join(mkdtempSync(join(tmpdir(), 'bridge-test-')), 'bridge.json');
-  bridge = new Bridge({ connectionFile: file, zmqHost: '127.0.0.1', httpHost: '127.0.0.1', httpPort: 0, maxMessageBytes: 1 << 20, clientTimeoutMs: 15_000, log: () => {} });
+  bridge = new Bridge({ connectionFile: file, zmqHost: '127.0.0.1', httpHost: '127.0.0.1', httpPort: 0, maxMessageBytes: 1 << 20, cacheRoots: [],
+    clientTimeoutMs: 15_000, log: () => {} });
   info = await bridge.start();
 });
 

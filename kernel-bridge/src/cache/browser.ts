@@ -1,0 +1,353 @@
+// What the panel's cache browser asks of a cache directory: its entries (paged, sorted), one entry's
+// details, deleting entries and cleaning. Only files of the cache layout directly inside the directory
+// are listed or deleted; symlinks are never followed; the directory must lie in an allowed root.
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { lstat, readdir, realpath, unlink } from 'node:fs/promises';
+import { homedir, tmpdir } from 'node:os';
+import { isAbsolute, join, sep } from 'node:path';
+import type { FileSummary, Hdf5Files } from './hdf5-files.js';
+import { unpickleNumber } from './pickle.js';
+import { ATTRIBUTES } from './store.js';
+
+/** `<key>_o.h5` (a result: output or error) and `<key>_i.h5` (a cluster job's input: not finished). */
+const CACHE_FILE = /^([^.].*)_(o|i)\.h5$/;
+/** executorlib's keys: the function's name and an md5. */
+const HASHED_KEY = /^(.*)[0-9a-f]{32}$/;
+const SORT_KEYS = ['modified', 'key', 'size', 'function', 'status', 'runtime'] as const;
+/** Sorting by these needs no file opened: a page is summarized alone. */
+const STAT_SORTS = new Set(['modified', 'key', 'size']);
+const MAX_PAGE = 1000;
+
+export type SortKey = (typeof SORT_KEYS)[number];
+export type EntryStatus = 'done' | 'failed' | 'pending';
+
+export interface CacheEntry {
+  file: string;
+  key: string;
+  function: string;
+  status: EntryStatus;
+  runtime: number | null;
+  size: number;
+  /** Seconds since the epoch. */
+  modified: number;
+  /** A short repr of the result, when executorlab wrote the file. */
+  result: string | null;
+  /** Who wrote it: executorlab's files carry attributes, executorlib's do not. */
+  writer: 'executorlab' | 'executorlib';
+  queue_id: number | null;
+  /** A call of this bridge with this key is not finished: the file is never deleted meanwhile. */
+  in_use: boolean;
+}
+
+export class CacheRequestError extends Error {
+  constructor(
+    message: string,
+    readonly status: 400 | 403 | 404 | 409
+  ) {
+    super(message);
+  }
+}
+
+interface Found {
+  file: string;
+  key: string;
+  kind: 'o' | 'i';
+  size: number;
+  mtimeMs: number;
+}
+
+interface IndexRecord {
+  mtimeMs: number;
+  size: number;
+  summary: { datasets: string[]; attributes: Record<string, string | number>; runtime: number | null; queue_id: number | null };
+}
+
+export interface BrowserOptions {
+  files: Hdf5Files;
+  /** Folders a cache directory may lie in (their realpaths are compared). */
+  roots: () => string[];
+  /** Whether a call of this bridge with this cache directory and key is not finished. */
+  inUse: (directory: string, key: string) => boolean;
+  /** Where summaries are kept between bridge runs (one JSON file per cache directory). */
+  indexDirectory?: string;
+  log: (line: string) => void;
+}
+
+export function defaultCacheRoots(): string[] {
+  return [homedir(), tmpdir()];
+}
+
+function indexHome(): string {
+  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'executorlab', 'cache-index');
+}
+
+export class CacheBrowser {
+  /** Summaries of files by path, valid while their mtime and size are unchanged. */
+  private readonly index = new Map<string, Map<string, IndexRecord>>();
+
+  constructor(private readonly options: BrowserOptions) {}
+
+  async list(
+    directory: unknown,
+    query: { sort?: string; order?: string; offset?: number; limit?: number } = {}
+  ): Promise<{ directory: string; total: number; total_bytes: number; entries: CacheEntry[] }> {
+    const dir = await this.checkDirectory(directory);
+    const sort = (query.sort ?? 'modified') as SortKey;
+    if (!SORT_KEYS.includes(sort)) throw new CacheRequestError(`sort must be one of ${SORT_KEYS.join(', ')}, got ${JSON.stringify(query.sort)}`, 400);
+    const order = query.order ?? (sort === 'modified' ? 'desc' : 'asc');
+    if (order !== 'asc' && order !== 'desc') throw new CacheRequestError(`order must be asc or desc, got ${JSON.stringify(order)}`, 400);
+    const offset = query.offset ?? 0;
+    const limit = query.limit ?? 100;
+    if (!Number.isInteger(offset) || offset < 0) throw new CacheRequestError(`offset must be an integer >= 0, got ${offset}`, 400);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw new CacheRequestError(`limit must be an integer from 1 to ${MAX_PAGE}, got ${limit}`, 400);
+    const found = await this.scan(dir);
+    this.prune(dir, found);
+    const total_bytes = found.reduce((n, f) => n + f.size, 0);
+    const sign = order === 'asc' ? 1 : -1;
+    let entries: CacheEntry[];
+    if (STAT_SORTS.has(sort)) {
+      const compare = (a: Found, b: Found): number =>
+        sort === 'size' ? a.size - b.size : sort === 'key' ? a.key.localeCompare(b.key) : a.mtimeMs - b.mtimeMs;
+      const page = [...found].sort((a, b) => sign * compare(a, b) || a.file.localeCompare(b.file)).slice(offset, offset + limit);
+      entries = await this.entries(dir, page);
+    } else {
+      const all = await this.entries(dir, found);
+      const value = (e: CacheEntry): string | number => (sort === 'runtime' ? (e.runtime ?? -1) : e[sort as 'function' | 'status']);
+      all.sort((a, b) => {
+        const [x, y] = [value(a), value(b)];
+        return sign * (typeof x === 'number' ? x - (y as number) : x.localeCompare(y as string)) || a.file.localeCompare(b.file);
+      });
+      entries = all.slice(offset, offset + limit);
+    }
+    return { directory: dir, total: found.length, total_bytes, entries };
+  }
+
+  /** One entry with its datasets (sizes) and attributes. */
+  async entry(directory: unknown, file: unknown): Promise<CacheEntry & { datasets: Record<string, number>; attributes: Record<string, string | number> }> {
+    const dir = await this.checkDirectory(directory);
+    const found = await this.cacheFile(dir, file);
+    const summary = await this.options.files.summary(join(dir, found.file));
+    return { ...this.describe(dir, found, this.record(found, summary).summary), datasets: summary.datasets, attributes: summary.attributes };
+  }
+
+  /** Delete the named entries; refused ones (in use, not cache files) are listed with the reason. */
+  async remove(directory: unknown, files: unknown): Promise<{ removed: { file: string; bytes: number }[]; bytes: number; refused: { file: string; reason: string }[] }> {
+    const dir = await this.checkDirectory(directory);
+    if (!Array.isArray(files) || files.length === 0 || files.length > 100_000) {
+      throw new CacheRequestError('files must be a list of 1 to 100000 cache file names', 400);
+    }
+    const chosen: Found[] = [];
+    const refused: { file: string; reason: string }[] = [];
+    for (const file of files) {
+      try {
+        chosen.push(await this.cacheFile(dir, file));
+      } catch (error) {
+        if (!(error instanceof CacheRequestError)) throw error;
+        refused.push({ file: String(file), reason: error.message });
+      }
+    }
+    const { removed, refused: busy } = await this.unlink(dir, chosen);
+    return { removed, bytes: removed.reduce((n, r) => n + r.bytes, 0), refused: [...refused, ...busy] };
+  }
+
+  /**
+   * Clean: every entry, the failed ones, or those not modified for `days`. With `dry_run` nothing is
+   * deleted: the answer says what would go, for the dialog that asks first.
+   */
+  async clean(
+    directory: unknown,
+    request: { mode?: unknown; days?: unknown; dry_run?: unknown }
+  ): Promise<{ dry_run: boolean; files: { file: string; bytes: number }[]; count: number; bytes: number; kept_in_use: number }> {
+    const dir = await this.checkDirectory(directory);
+    const mode = request.mode;
+    if (mode !== 'all' && mode !== 'failed' && mode !== 'older') {
+      throw new CacheRequestError(`mode must be all, failed or older, got ${JSON.stringify(mode)}`, 400);
+    }
+    const days = request.days;
+    if (mode === 'older' && (typeof days !== 'number' || !(days >= 0))) {
+      throw new CacheRequestError(`mode older needs days, a number >= 0, got ${JSON.stringify(days)}`, 400);
+    }
+    const dryRun = request.dry_run === true;
+    let found = await this.scan(dir);
+    if (mode === 'older') found = found.filter(f => f.mtimeMs < Date.now() - (days as number) * 86_400_000);
+    if (mode === 'failed') {
+      const failed = new Set((await this.entries(dir, found)).filter(e => e.status === 'failed').map(e => e.file));
+      found = found.filter(f => failed.has(f.file));
+    }
+    const inUse = found.filter(f => this.options.inUse(dir, f.key));
+    const chosen = found.filter(f => !this.options.inUse(dir, f.key));
+    const files = dryRun ? chosen.map(f => ({ file: f.file, bytes: f.size })) : (await this.unlink(dir, chosen)).removed;
+    return { dry_run: dryRun, files, count: files.length, bytes: files.reduce((n, f) => n + f.bytes, 0), kept_in_use: inUse.length };
+  }
+
+  // ---- helpers
+
+  private async checkDirectory(directory: unknown): Promise<string> {
+    if (typeof directory !== 'string' || !isAbsolute(directory)) {
+      throw new CacheRequestError(`directory must be an absolute path, got ${JSON.stringify(directory)}`, 400);
+    }
+    let real: string;
+    try {
+      real = await realpath(directory);
+    } catch {
+      throw new CacheRequestError(`cache directory ${directory} does not exist`, 404);
+    }
+    if (!(await lstat(real)).isDirectory()) throw new CacheRequestError(`${directory} is not a directory`, 400);
+    const roots = await Promise.all(this.options.roots().map(root => realpath(root).catch(() => null)));
+    const inside = roots.some(root => root !== null && (real === root || real.startsWith(root.endsWith(sep) ? root : root + sep)));
+    if (!inside) {
+      throw new CacheRequestError(
+        `${directory} is outside the folders cache directories may be in (${roots.filter(Boolean).join(', ')}); start the bridge with --cache-root to allow another`,
+        403
+      );
+    }
+    return real;
+  }
+
+  /** A cache file directly in `dir` (by name), a regular file, not a symlink. */
+  private async cacheFile(dir: string, file: unknown): Promise<Found> {
+    const match = typeof file === 'string' ? CACHE_FILE.exec(file) : null;
+    if (typeof file !== 'string' || !match || file.includes('/') || file.includes('\\')) {
+      throw new CacheRequestError(`${JSON.stringify(file)} is not a cache file name (<key>_o.h5 or <key>_i.h5)`, 400);
+    }
+    let stat;
+    try {
+      stat = await lstat(join(dir, file));
+    } catch {
+      throw new CacheRequestError(`no cache file ${file} in ${dir}`, 404);
+    }
+    if (!stat.isFile()) throw new CacheRequestError(`${file} is a symlink or not a regular file: left alone`, 400);
+    return { file, key: match[1], kind: match[2] as 'o' | 'i', size: stat.size, mtimeMs: stat.mtimeMs };
+  }
+
+  private async scan(dir: string): Promise<Found[]> {
+    const found: Found[] = [];
+    for (const item of await readdir(dir, { withFileTypes: true })) {
+      // Symlinks (isFile() is false for them) and folders are not entries.
+      if (!item.isFile()) continue;
+      const match = CACHE_FILE.exec(item.name);
+      if (!match) continue;
+      try {
+        const stat = await lstat(join(dir, item.name));
+        found.push({ file: item.name, key: match[1], kind: match[2] as 'o' | 'i', size: stat.size, mtimeMs: stat.mtimeMs });
+      } catch {
+        // Deleted meanwhile.
+      }
+    }
+    return found;
+  }
+
+  private async unlink(dir: string, chosen: Found[]) {
+    const removed: { file: string; bytes: number }[] = [];
+    const refused: { file: string; reason: string }[] = [];
+    for (const f of chosen) {
+      if (this.options.inUse(dir, f.key)) {
+        refused.push({ file: f.file, reason: 'a call with this key is not finished' });
+        continue;
+      }
+      try {
+        await unlink(join(dir, f.file));
+        removed.push({ file: f.file, bytes: f.size });
+      } catch (error) {
+        refused.push({ file: f.file, reason: (error as Error).message });
+      }
+    }
+    return { removed, refused };
+  }
+
+  private async entries(dir: string, found: Found[]): Promise<CacheEntry[]> {
+    const index = this.loadIndex(dir);
+    let changed = false;
+    const entries = await Promise.all(
+      found.map(async f => {
+        const path = join(dir, f.file);
+        let record = index.get(f.file);
+        if (!record || record.mtimeMs !== f.mtimeMs || record.size !== f.size) {
+          try {
+            record = this.record(f, await this.options.files.summary(path));
+          } catch (error) {
+            this.options.log(`cache: cannot read ${path}: ${(error as Error).message}`);
+            record = { mtimeMs: f.mtimeMs, size: f.size, summary: { datasets: [], attributes: {}, runtime: null, queue_id: null } };
+          }
+          index.set(f.file, record);
+          changed = true;
+        }
+        return this.describe(dir, f, record.summary);
+      })
+    );
+    if (changed) this.saveIndex(dir, index);
+    return entries;
+  }
+
+  private record(f: Found, summary: FileSummary): IndexRecord {
+    const number = (name: string): number | null => (summary.small[name] ? unpickleNumber(summary.small[name]) : null);
+    return {
+      mtimeMs: f.mtimeMs,
+      size: f.size,
+      summary: { datasets: Object.keys(summary.datasets), attributes: summary.attributes, runtime: number('runtime'), queue_id: number('queue_id') }
+    };
+  }
+
+  private describe(dir: string, f: Found, summary: IndexRecord['summary']): CacheEntry {
+    const attributes = summary.attributes;
+    const status: EntryStatus =
+      f.kind === 'i' ? 'pending' : summary.datasets.includes('output') ? 'done' : summary.datasets.includes('error') ? 'failed' : 'pending';
+    const fromKey = HASHED_KEY.exec(f.key)?.[1] || f.key;
+    const runtime = attributes[ATTRIBUTES.runtime];
+    return {
+      file: f.file,
+      key: f.key,
+      function: typeof attributes[ATTRIBUTES.function] === 'string' ? (attributes[ATTRIBUTES.function] as string) : fromKey,
+      status,
+      runtime: typeof runtime === 'number' ? runtime : summary.runtime,
+      size: f.size,
+      modified: f.mtimeMs / 1000,
+      result: typeof attributes[ATTRIBUTES.result] === 'string' ? (attributes[ATTRIBUTES.result] as string) : null,
+      writer: ATTRIBUTES.status in attributes ? 'executorlab' : 'executorlib',
+      queue_id: summary.queue_id,
+      in_use: this.options.inUse(dir, f.key)
+    };
+  }
+
+  // ---- summaries kept between runs: reading 10,000 files' attributes takes seconds
+
+  /** Forget summaries of files that are gone (a full scan says which are left). */
+  private prune(dir: string, found: Found[]): void {
+    const index = this.loadIndex(dir);
+    if (index.size <= found.length) return;
+    const present = new Set(found.map(f => f.file));
+    for (const file of index.keys()) if (!present.has(file)) index.delete(file);
+  }
+
+  private indexFile(dir: string): string {
+    const name = createHash('sha256').update(dir).digest('hex').slice(0, 32);
+    return join(this.options.indexDirectory ?? indexHome(), `${name}.json`);
+  }
+
+  private loadIndex(dir: string): Map<string, IndexRecord> {
+    let index = this.index.get(dir);
+    if (index) return index;
+    index = new Map();
+    try {
+      const saved = JSON.parse(readFileSync(this.indexFile(dir), 'utf8')) as { directory: string; files: Record<string, IndexRecord> };
+      if (saved.directory === dir) for (const [file, record] of Object.entries(saved.files)) index.set(file, record);
+    } catch {
+      // None yet, or unreadable: summaries are read again.
+    }
+    this.index.set(dir, index);
+    return index;
+  }
+
+  private saveIndex(dir: string, index: Map<string, IndexRecord>): void {
+    const path = this.indexFile(dir);
+    try {
+      mkdirSync(join(path, '..'), { recursive: true, mode: 0o700 });
+      const temporary = `${path}.${process.pid}.tmp`;
+      writeFileSync(temporary, JSON.stringify({ directory: dir, files: Object.fromEntries(index) }), { mode: 0o600 });
+      renameSync(temporary, path);
+    } catch (error) {
+      this.options.log(`cache: cannot save the index of ${dir}: ${(error as Error).message}`);
+    }
+  }
+}
