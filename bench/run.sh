@@ -11,7 +11,7 @@ results=$(mktemp /tmp/executorlab-bench-XXXXXX.jsonl)
 trap 'rm -f "$results"' EXIT
 status=0
 started=$SECONDS
-for bench in throughput roundtrip fresh_process mpi bridge_memory cache; do
+for bench in throughput roundtrip fresh_process mpi bridge_memory cache cache_listing; do
   t0=$SECONDS
   rows=$(wc -l <"$results")
   "$PYTHON" "$bench.py" --results "$results" "$@"

@@ -81,6 +81,7 @@ export class Bridge {
   private readonly token = randomBytes(24).toString('hex');
   private readonly api: ApiServer;
   private readonly cache: CacheStore;
+  private readonly browser: CacheBrowser;
   /** Cache directories kernels used (realpaths where they exist): the browser may open them. */
   private readonly cacheDirectories = new Set<string>();
   /** Unfinished calls by cache directory and key: their files are never deleted meanwhile. */
@@ -99,6 +100,13 @@ export class Bridge {
   constructor(private readonly options: BridgeOptions) {
     this.workers = new WorkerHub(options.log);
     this.cache = new CacheStore(options.log);
+    this.browser = new CacheBrowser({
+      files: this.cache.files,
+      roots: () => [...options.cacheRoots, ...this.cacheDirectories],
+      inUse: (directory, key) => (this.cachedCalls.get(`${directory}\0${key}`) ?? 0) > 0,
+      log: options.log
+    });
+    this.cache.onWritten = (path, summary) => void this.browser.written(path, summary);
     this.scheduler.cache = this.cache;
     this.scheduler.on('log', options.log);
     this.workerFile = options.connectionFile.replace(/\.json$/, '') + '-worker.json';
@@ -122,12 +130,7 @@ export class Bridge {
           return task ? { ...this.scheduler.view(task), output: task.output, failure: task.failure } : null;
         },
         cancel: id => this.scheduler.cancel(id),
-        cache: new CacheBrowser({
-          files: this.cache.files,
-          roots: () => [...options.cacheRoots, ...this.cacheDirectories],
-          inUse: (directory, key) => (this.cachedCalls.get(`${directory}\0${key}`) ?? 0) > 0,
-          log: options.log
-        })
+        cache: this.browser
       },
       this.events
     );
@@ -238,6 +241,7 @@ export class Bridge {
     await removeQuietly(this.workerFile);
     await this.scheduler.close();
     await this.cache.close();
+    this.browser.flush();
     removeJournals(this.workerFile);
     this.events.close();
     await this.api.close();

@@ -2,10 +2,10 @@
 // details, deleting entries and cleaning. Only files of the cache layout directly inside the directory
 // are listed or deleted; symlinks are never followed; the directory must lie in an allowed root.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { lstat, readdir, realpath, unlink } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
-import { isAbsolute, join, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, sep } from 'node:path';
 import type { FileSummary, Hdf5Files } from './hdf5-files.js';
 import { unpickleNumber } from './pickle.js';
 import { ATTRIBUTES } from './store.js';
@@ -18,6 +18,14 @@ const SORT_KEYS = ['modified', 'key', 'size', 'function', 'status', 'runtime'] a
 /** Sorting by these needs no file opened: a page is summarized alone. */
 const STAT_SORTS = new Set(['modified', 'key', 'size']);
 const MAX_PAGE = 1000;
+/** How long a folder's scan serves the next pages when the folder's mtime did not change. */
+const SCAN_REUSE_MS = 2000;
+const INDEX_VERSION = 1;
+
+/** Code-point order: the same in every locale, and far faster than localeCompare on 10,000 names. */
+function byText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
 
 export type SortKey = (typeof SORT_KEYS)[number];
 export type EntryStatus = 'done' | 'failed' | 'pending';
@@ -57,10 +65,23 @@ interface Found {
   mtimeMs: number;
 }
 
+/** The facts of a file that do not come from its name or stat. */
+interface Facts {
+  /** The result dataset present: output, error, or neither (null). */
+  holds: 'output' | 'error' | null;
+  /** The function's name, when the file says it (executorlab's attribute). */
+  fn: string | null;
+  runtime: number | null;
+  result: string | null;
+  ours: boolean;
+  queue_id: number | null;
+}
+
 interface IndexRecord {
   mtimeMs: number;
   size: number;
-  summary: { datasets: string[]; attributes: Record<string, string | number>; runtime: number | null; queue_id: number | null };
+  /** What a listing shows, no more: the index of 10,000 files is parsed before the first page. */
+  summary: Facts;
 }
 
 export interface BrowserOptions {
@@ -85,6 +106,8 @@ function indexHome(): string {
 export class CacheBrowser {
   /** Summaries of files by path, valid while their mtime and size are unchanged. */
   private readonly index = new Map<string, Map<string, IndexRecord>>();
+  private readonly saving = new Map<string, NodeJS.Timeout>();
+  private readonly scans = new Map<string, { at: number; mtimeMs: number; found: Found[] }>();
 
   constructor(private readonly options: BrowserOptions) {}
 
@@ -108,15 +131,15 @@ export class CacheBrowser {
     let entries: CacheEntry[];
     if (STAT_SORTS.has(sort)) {
       const compare = (a: Found, b: Found): number =>
-        sort === 'size' ? a.size - b.size : sort === 'key' ? a.key.localeCompare(b.key) : a.mtimeMs - b.mtimeMs;
-      const page = [...found].sort((a, b) => sign * compare(a, b) || a.file.localeCompare(b.file)).slice(offset, offset + limit);
+        sort === 'size' ? a.size - b.size : sort === 'key' ? byText(a.key, b.key) : a.mtimeMs - b.mtimeMs;
+      const page = [...found].sort((a, b) => sign * compare(a, b) || byText(a.file, b.file)).slice(offset, offset + limit);
       entries = await this.entries(dir, page);
     } else {
       const all = await this.entries(dir, found);
       const value = (e: CacheEntry): string | number => (sort === 'runtime' ? (e.runtime ?? -1) : e[sort as 'function' | 'status']);
       all.sort((a, b) => {
         const [x, y] = [value(a), value(b)];
-        return sign * (typeof x === 'number' ? x - (y as number) : x.localeCompare(y as string)) || a.file.localeCompare(b.file);
+        return sign * (typeof x === 'number' ? x - (y as number) : byText(x, y as string)) || byText(a.file, b.file);
       });
       entries = all.slice(offset, offset + limit);
     }
@@ -181,6 +204,23 @@ export class CacheBrowser {
     return { dry_run: dryRun, files, count: files.length, bytes: files.reduce((n, f) => n + f.bytes, 0), kept_in_use: inUse.length };
   }
 
+  /** A file the bridge just wrote: its summary is known without opening it. */
+  async written(path: string, summary: FileSummary): Promise<void> {
+    const dir = dirname(path);
+    const file = basename(path);
+    const match = CACHE_FILE.exec(file);
+    if (!match) return;
+    try {
+      const real = await realpath(dir);
+      const stat = await lstat(path);
+      const index = this.loadIndex(real);
+      index.set(file, this.record({ file, key: match[1], kind: match[2] as 'o' | 'i', size: stat.size, mtimeMs: stat.mtimeMs }, summary));
+      this.scheduleSave(real);
+    } catch {
+      // Gone already: nothing to remember.
+    }
+  }
+
   // ---- helpers
 
   private async checkDirectory(directory: unknown): Promise<string> {
@@ -221,20 +261,24 @@ export class CacheBrowser {
     return { file, key: match[1], kind: match[2] as 'o' | 'i', size: stat.size, mtimeMs: stat.mtimeMs };
   }
 
+  /**
+   * The cache files in `dir` with their size and mtime. Synchronous stats: 10,000 take ~30 ms, a promise
+   * each took ten times that. A scan is reused for the pages that follow while the folder is unchanged.
+   */
   private async scan(dir: string): Promise<Found[]> {
+    const folder = await lstat(dir);
+    const last = this.scans.get(dir);
+    if (last && last.mtimeMs === folder.mtimeMs && Date.now() - last.at < SCAN_REUSE_MS) return last.found;
     const found: Found[] = [];
     for (const item of await readdir(dir, { withFileTypes: true })) {
       // Symlinks (isFile() is false for them) and folders are not entries.
       if (!item.isFile()) continue;
       const match = CACHE_FILE.exec(item.name);
       if (!match) continue;
-      try {
-        const stat = await lstat(join(dir, item.name));
-        found.push({ file: item.name, key: match[1], kind: match[2] as 'o' | 'i', size: stat.size, mtimeMs: stat.mtimeMs });
-      } catch {
-        // Deleted meanwhile.
-      }
+      const stat = lstatSync(join(dir, item.name), { throwIfNoEntry: false });
+      if (stat) found.push({ file: item.name, key: match[1], kind: match[2] as 'o' | 'i', size: stat.size, mtimeMs: stat.mtimeMs });
     }
+    this.scans.set(dir, { at: Date.now(), mtimeMs: folder.mtimeMs, found });
     return found;
   }
 
@@ -258,54 +302,60 @@ export class CacheBrowser {
 
   private async entries(dir: string, found: Found[]): Promise<CacheEntry[]> {
     const index = this.loadIndex(dir);
-    let changed = false;
-    const entries = await Promise.all(
-      found.map(async f => {
+    const current = (f: Found): IndexRecord | undefined => {
+      const record = index.get(f.file);
+      return record && record.mtimeMs === f.mtimeMs && record.size === f.size ? record : undefined;
+    };
+    const missing = found.filter(f => !current(f));
+    await Promise.all(
+      missing.map(async f => {
         const path = join(dir, f.file);
-        let record = index.get(f.file);
-        if (!record || record.mtimeMs !== f.mtimeMs || record.size !== f.size) {
-          try {
-            record = this.record(f, await this.options.files.summary(path));
-          } catch (error) {
-            this.options.log(`cache: cannot read ${path}: ${(error as Error).message}`);
-            record = { mtimeMs: f.mtimeMs, size: f.size, summary: { datasets: [], attributes: {}, runtime: null, queue_id: null } };
-          }
-          index.set(f.file, record);
-          changed = true;
+        let record: IndexRecord;
+        try {
+          record = this.record(f, await this.options.files.summary(path));
+        } catch (error) {
+          this.options.log(`cache: cannot read ${path}: ${(error as Error).message}`);
+          record = { mtimeMs: f.mtimeMs, size: f.size, summary: { holds: null, fn: null, runtime: null, result: null, ours: false, queue_id: null } };
         }
-        return this.describe(dir, f, record.summary);
+        index.set(f.file, record);
       })
     );
-    if (changed) this.saveIndex(dir, index);
-    return entries;
+    if (missing.length > 0) this.scheduleSave(dir);
+    return found.map(f => this.describe(dir, f, (current(f) ?? index.get(f.file))!.summary));
   }
 
   private record(f: Found, summary: FileSummary): IndexRecord {
     const number = (name: string): number | null => (summary.small[name] ? unpickleNumber(summary.small[name]) : null);
+    const attributes = summary.attributes;
+    const text = (name: string): string | null => (typeof attributes[name] === 'string' ? (attributes[name] as string) : null);
+    const runtime = attributes[ATTRIBUTES.runtime];
     return {
       mtimeMs: f.mtimeMs,
       size: f.size,
-      summary: { datasets: Object.keys(summary.datasets), attributes: summary.attributes, runtime: number('runtime'), queue_id: number('queue_id') }
+      summary: {
+        holds: 'output' in summary.datasets ? 'output' : 'error' in summary.datasets ? 'error' : null,
+        fn: text(ATTRIBUTES.function),
+        runtime: typeof runtime === 'number' ? runtime : number('runtime'),
+        result: text(ATTRIBUTES.result),
+        ours: ATTRIBUTES.status in attributes,
+        queue_id: number('queue_id')
+      }
     };
   }
 
-  private describe(dir: string, f: Found, summary: IndexRecord['summary']): CacheEntry {
-    const attributes = summary.attributes;
-    const status: EntryStatus =
-      f.kind === 'i' ? 'pending' : summary.datasets.includes('output') ? 'done' : summary.datasets.includes('error') ? 'failed' : 'pending';
-    const fromKey = HASHED_KEY.exec(f.key)?.[1] || f.key;
-    const runtime = attributes[ATTRIBUTES.runtime];
+  private describe(dir: string, f: Found, facts: Facts): CacheEntry {
+    const status: EntryStatus = f.kind === 'i' ? 'pending' : facts.holds === 'output' ? 'done' : facts.holds === 'error' ? 'failed' : 'pending';
     return {
       file: f.file,
       key: f.key,
-      function: typeof attributes[ATTRIBUTES.function] === 'string' ? (attributes[ATTRIBUTES.function] as string) : fromKey,
+      function: facts.fn ?? (HASHED_KEY.exec(f.key)?.[1] || f.key),
       status,
-      runtime: typeof runtime === 'number' ? runtime : summary.runtime,
+      runtime: facts.runtime,
       size: f.size,
       modified: f.mtimeMs / 1000,
-      result: typeof attributes[ATTRIBUTES.result] === 'string' ? (attributes[ATTRIBUTES.result] as string) : null,
-      writer: ATTRIBUTES.status in attributes ? 'executorlab' : 'executorlib',
-      queue_id: summary.queue_id,
+      result: facts.result,
+      writer: facts.ours ? 'executorlab' : 'executorlib',
+      queue_id: facts.queue_id,
       in_use: this.options.inUse(dir, f.key)
     };
   }
@@ -330,8 +380,8 @@ export class CacheBrowser {
     if (index) return index;
     index = new Map();
     try {
-      const saved = JSON.parse(readFileSync(this.indexFile(dir), 'utf8')) as { directory: string; files: Record<string, IndexRecord> };
-      if (saved.directory === dir) for (const [file, record] of Object.entries(saved.files)) index.set(file, record);
+      const saved = JSON.parse(readFileSync(this.indexFile(dir), "utf8")) as { version?: number; directory: string; files: Record<string, IndexRecord> };
+      if (saved.version === INDEX_VERSION && saved.directory === dir) for (const [file, record] of Object.entries(saved.files)) index.set(file, record);
     } catch {
       // None yet, or unreadable: summaries are read again.
     }
@@ -339,12 +389,32 @@ export class CacheBrowser {
     return index;
   }
 
+  /** Save at most once a second per directory: a burst of results is one write. */
+  private scheduleSave(dir: string): void {
+    if (this.saving.has(dir)) return;
+    const timer = setTimeout(() => {
+      this.saving.delete(dir);
+      this.saveIndex(dir, this.loadIndex(dir));
+    }, 1000);
+    timer.unref();
+    this.saving.set(dir, timer);
+  }
+
+  /** Save what is pending now (the bridge stops). */
+  flush(): void {
+    for (const [dir, timer] of this.saving) {
+      clearTimeout(timer);
+      this.saveIndex(dir, this.loadIndex(dir));
+    }
+    this.saving.clear();
+  }
+
   private saveIndex(dir: string, index: Map<string, IndexRecord>): void {
     const path = this.indexFile(dir);
     try {
       mkdirSync(join(path, '..'), { recursive: true, mode: 0o700 });
       const temporary = `${path}.${process.pid}.tmp`;
-      writeFileSync(temporary, JSON.stringify({ directory: dir, files: Object.fromEntries(index) }), { mode: 0o600 });
+      writeFileSync(temporary, JSON.stringify({ version: INDEX_VERSION, directory: dir, files: Object.fromEntries(index) }), { mode: 0o600 });
       renameSync(temporary, path);
     } catch (error) {
       this.options.log(`cache: cannot save the index of ${dir}: ${(error as Error).message}`);

@@ -2,7 +2,7 @@
 // call runs, written (in the background, whole or not at all) after it succeeded.
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Hdf5Files } from './hdf5-files.js';
+import { Hdf5Files, type FileSummary } from './hdf5-files.js';
 import { pickleFloat, unpickleNumber } from './pickle.js';
 
 export interface CacheRef {
@@ -41,9 +41,13 @@ function own(bytes: Buffer): Uint8Array {
   return copy;
 }
 
+/** Told of every file this store wrote, with what a listing shows of it (the browser's index). */
+export type WrittenListener = (path: string, summary: FileSummary) => void;
+
 export class CacheStore {
   /** Writes in progress, by path: a lookup of the same key waits for its write. */
   private readonly writing = new Map<string, Promise<void>>();
+  onWritten: WrittenListener | null = null;
 
   constructor(
     private readonly log: (line: string) => void,
@@ -75,26 +79,27 @@ export class CacheStore {
   /** Write the result of a call that succeeded; resolves when the file is in place (or failed, logged). */
   store(ref: CacheRef, fnName: string, inputs: CacheInputs, result: Buffer, runtime: number, summary: string | null): Promise<void> {
     const path = this.outputPath(ref);
-    const write = this.files
-      .write(
-        path,
-        {
-          function: own(inputs.function),
-          input_args: own(inputs.inputArgs),
-          input_kwargs: own(inputs.inputKwargs),
-          resource_dict: own(inputs.resourceDict),
-          output: own(result),
-          runtime: pickleFloat(runtime)
-        },
-        {
+    const datasets = {
+      function: own(inputs.function),
+      input_args: own(inputs.inputArgs),
+      input_kwargs: own(inputs.inputKwargs),
+      resource_dict: own(inputs.resourceDict),
+      output: own(result),
+      runtime: pickleFloat(runtime)
+    };
+    const sizes = Object.fromEntries(Object.entries(datasets).map(([name, data]) => [name, data.byteLength]));
+    const small = { runtime: datasets.runtime };
+    const attributes = {
           [ATTRIBUTES.function]: fnName,
           [ATTRIBUTES.status]: 'done',
           [ATTRIBUTES.runtime]: runtime,
           [ATTRIBUTES.created]: Date.now() / 1000,
           [ATTRIBUTES.size]: result.byteLength,
           ...(summary !== null ? { [ATTRIBUTES.result]: summary } : {})
-        }
-      )
+    };
+    const write = this.files
+      .write(path, datasets, attributes)
+      .then(() => this.onWritten?.(path, { datasets: sizes, attributes, small }))
       .catch(error => this.log(`cache: could not write ${path}: ${(error as Error).message}`))
       .finally(() => {
         if (this.writing.get(path) === write) this.writing.delete(path);
