@@ -28,6 +28,8 @@ HELLO_TIMEOUT = 10.0
 HEARTBEAT_INTERVAL = 2.0
 CURRENT_CHECK_INTERVAL = 0.05
 LIVENESS_INTERVAL_MS = 1000
+# Frames at least this big are received without a copy.
+ZERO_COPY_BYTES = 1 << 20
 # A message sent less than this long (s) after the one before joins a burst: the I/O thread batches it.
 BURST_GAP = 200e-6
 
@@ -287,14 +289,15 @@ class BridgeClient:
 
     @staticmethod
     def _drain(socket, handle=None) -> None:
-        """Receive everything waiting, without a poll per message."""
+        """Receive everything waiting, without a poll per message. A big frame (a result of megabytes)
+        is not copied: its blob is a view of ZeroMQ's buffer, which unpickling reads as well."""
         while True:
             try:
-                frames = socket.recv_multipart(zmq.NOBLOCK)
+                frames = socket.recv_multipart(zmq.NOBLOCK, copy=False)
             except zmq.Again:
                 return
             if handle is not None:
-                handle(frames)
+                handle([frame.buffer if len(frame) >= ZERO_COPY_BYTES else frame.bytes for frame in frames])
 
     def _lose_bridge(self, why: str) -> None:
         self.stale = True
