@@ -207,7 +207,8 @@ class BridgeClient:
             if not self.stale:
                 self._outbox.append(({"type": "bye"}, ()))
             self._closed = True
-            self._wake_out.send(b"")
+            if self._thread.is_alive():
+                self._wake_out.send(b"")
         self._thread.join(timeout=5)
 
     # ---- I/O thread
@@ -297,7 +298,8 @@ class BridgeClient:
             except zmq.Again:
                 return
             if handle is not None:
-                handle([frame.buffer if len(frame) >= ZERO_COPY_BYTES else frame.bytes for frame in frames])
+                # The header (frame 0) is JSON text, whatever its size.
+                handle([frames[0].bytes] + [f.buffer if len(f) >= ZERO_COPY_BYTES else f.bytes for f in frames[1:]])
 
     def _lose_bridge(self, why: str) -> None:
         self.stale = True
@@ -313,11 +315,15 @@ class BridgeClient:
     def _dispatch(self, frames: list) -> None:
         try:
             messages = unbatch(frames)
-        except (ValueError, KeyError, TypeError) as error:
+        except Exception as error:  # whatever arrives, the I/O thread lives on
             print(f"executorlab: ignored a malformed message from the bridge: {error}", file=sys.stderr)
             return
         for message, blobs in messages:
-            self._handle(message, blobs)
+            try:
+                self._handle(message, blobs)
+            except Exception as error:  # a malformed message from the bridge must not stop the I/O thread
+                print(f"executorlab: ignored a message from the bridge it could not handle ({error!r}): "
+                      f"{str(message)[:200]}", file=sys.stderr)
 
     def _handle(self, message: dict, blobs: list) -> None:
         kind = message.get("type")
