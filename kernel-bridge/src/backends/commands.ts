@@ -22,3 +22,39 @@ export function localWorkerCommand(o: WorkerCommandOptions): string[] {
   if (o.cores === 1) return workerArgs(o);
   return ['mpiexec', '-n', String(o.cores), ...(o.openmpiOversubscribe ? ['--oversubscribe'] : []), ...workerArgs(o)];
 }
+
+export interface SlurmStepOptions extends WorkerCommandOptions {
+  threadsPerCore: number;
+  gpusPerCore: number;
+  cwd: string | null;
+  numNodes: number | null;
+  exclusive: boolean;
+  /** srun's --mpi; pmix where OpenMPI has no PMI-1/2 support (Debian's). */
+  pmiMode: string;
+  /** Seconds; srun's --time counts whole minutes, rounded up. */
+  runTimeMax: number | null;
+  slurmCmdArgs: string[];
+}
+
+/**
+ * A task or block-allocation worker as a step of the allocation it runs in (SlurmJobExecutor):
+ * `--exact` so steps share the allocation's CPUs instead of each taking whole nodes.
+ */
+export function slurmStepCommand(o: SlurmStepOptions): string[] {
+  return [
+    'srun',
+    '-n',
+    String(o.cores),
+    `--cpus-per-task=${o.threadsPerCore}`,
+    ...(o.gpusPerCore > 0 ? [`--gpus-per-task=${o.gpusPerCore}`] : []),
+    ...(o.cwd !== null ? ['-D', o.cwd] : []),
+    ...(o.numNodes !== null ? ['-N', String(o.numNodes)] : []),
+    ...(o.exclusive ? ['--exclusive'] : []),
+    '--exact',
+    `--mpi=${o.pmiMode}`,
+    ...(o.runTimeMax !== null ? [`--time=${Math.max(1, Math.ceil(o.runTimeMax / 60))}`] : []),
+    ...(o.openmpiOversubscribe ? ['--oversubscribe'] : []),
+    ...o.slurmCmdArgs,
+    ...workerArgs(o)
+  ];
+}

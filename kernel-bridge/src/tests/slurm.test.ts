@@ -1,0 +1,53 @@
+// SLURM command lines and allocation facts, pinned.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { slurmStepCommand, workerArgs } from '../backends/commands.js';
+import { slurmAllocation } from '../resources/slurm.js';
+
+const base = {
+  python: '/usr/bin/python3',
+  bridgeFile: '/run/b-worker.json',
+  workerId: 'w1',
+  cores: 2,
+  openmpiOversubscribe: false,
+  threadsPerCore: 1,
+  gpusPerCore: 0,
+  cwd: null,
+  numNodes: null,
+  exclusive: false,
+  pmiMode: 'pmix',
+  runTimeMax: null,
+  slurmCmdArgs: []
+};
+
+test('an srun step with only the defaults shares the allocation (--exact) and uses pmix', () => {
+  assert.deepEqual(slurmStepCommand(base), ['srun', '-n', '2', '--cpus-per-task=1', '--exact', '--mpi=pmix', ...workerArgs(base)]);
+});
+
+test('every resource becomes its srun flag, slurm_cmd_args last before the worker', () => {
+  const command = slurmStepCommand({
+    ...base,
+    cores: 4,
+    threadsPerCore: 2,
+    gpusPerCore: 1,
+    cwd: '/scratch/run',
+    numNodes: 2,
+    exclusive: true,
+    runTimeMax: 61,
+    openmpiOversubscribe: true,
+    slurmCmdArgs: ['--mem=4G', '--constraint=fast']
+  });
+  assert.deepEqual(command.slice(0, command.indexOf(base.python)), [
+    'srun', '-n', '4', '--cpus-per-task=2', '--gpus-per-task=1', '-D', '/scratch/run', '-N', '2', '--exclusive', '--exact',
+    '--mpi=pmix', '--time=2', '--oversubscribe', '--mem=4G', '--constraint=fast'
+  ]);
+  assert.deepEqual(slurmStepCommand({ ...base, runTimeMax: 5 }).filter(a => a.startsWith('--time')), ['--time=1']);
+});
+
+test('the allocation comes from SLURM_* variables; none outside an allocation', () => {
+  assert.equal(slurmAllocation({}), null);
+  assert.deepEqual(slurmAllocation({ SLURM_JOB_ID: '42', SLURM_JOB_NUM_NODES: '3', SLURM_JOB_CPUS_PER_NODE: '4(x2),2', SLURM_JOB_NODELIST: 'n[1-3]' }), {
+    jobId: '42', nodes: 3, cpus: 10, nodeList: 'n[1-3]'
+  });
+  assert.deepEqual(slurmAllocation({ SLURM_JOBID: '7', SLURM_CPUS_ON_NODE: '8' }), { jobId: '7', nodes: 1, cpus: 8, nodeList: null });
+});
