@@ -26,10 +26,6 @@ from executorlab.futures import (
 )
 
 
-def _function_name(fn) -> str:
-    return getattr(fn, "__name__", None) or type(fn).__name__
-
-
 _HAS_RESOURCE_DICT_PARAMETER = {}
 
 
@@ -153,6 +149,7 @@ class BaseExecutor(concurrent.futures.Executor):
         client = client or self._current_client()
         try:
             arguments_blob, dependencies = dumps_arguments((args, kwargs), client.task_ids, self._dependencies)
+            cache, cache_blobs = self._cache_of(fn, args, kwargs, resource_dict)
         except UpstreamFailed as failed:
             if failed.future.cancelled():
                 cancel_future(future)
@@ -160,7 +157,8 @@ class BaseExecutor(concurrent.futures.Executor):
                 future.set_exception(upstream_exception(failed.future))
             return
         except UnfinishedForeignFuture as foreign:
-            # Not a task of this bridge: send the call once that future is done.
+            # Not a task of this bridge (or, for a cached call, one without a key: its value is part of
+            # this call's key): send the call once that future is done.
             foreign.future.add_done_callback(lambda _: self._send(future, fn, args, kwargs, resource_dict))
             return
         except Exception as error:
@@ -171,38 +169,30 @@ class BaseExecutor(concurrent.futures.Executor):
             return
         if future.done():  # cancelled by the caller while it waited for a foreign future
             return
-        blobs = [cloudpickle.dumps(fn), arguments_blob]
-        cache = None
-        cache_directory = resource_dict.get("cache_directory") or self._cache_directory
-        if cache_directory is not None:
-            try:
-                key = cache_key.task_key(fn, args, kwargs, resource_dict.get("cache_key"))
-                blobs += cache_key.input_blobs(args, kwargs, {**self._options["resource_dict"], **resource_dict})
-            except UnfinishedForeignFuture as unfinished:
-                # A future of a call without a cache key: its value is part of this call's key.
-                unfinished.future.add_done_callback(lambda _: self._send(future, fn, args, kwargs, resource_dict))
-                return
-            except Exception as error:
-                if not deferred:
-                    raise
-                if not future.done():
-                    future.set_exception(error)
-                return
-            cache = {"directory": os.path.abspath(cache_directory), "key": key}
-            cache_key.remember_key(future, key)
+        if cache is not None:
+            cache_key.remember_key(future, cache["key"])
         client.submit(
             {
                 "type": "submit",
                 "task_id": client.new_task_id(),
                 "executor_id": self._id,
-                "fn_name": _function_name(fn)[:256],
+                "fn_name": cache_key.function_name(fn)[:256],
                 "resource_dict": resource_dict,
                 "dependencies": dependencies,
                 "cache": cache,
             },
-            blobs,
+            [cloudpickle.dumps(fn), arguments_blob, *cache_blobs],
             future,
         )
+
+    def _cache_of(self, fn, args, kwargs, resource_dict: dict):
+        """({directory, key}, the cache file's input pickles) of a cached call, else (None, [])."""
+        directory = resource_dict.get("cache_directory") or self._cache_directory
+        if directory is None:
+            return None, []
+        key = cache_key.task_key(fn, args, kwargs, resource_dict.get("cache_key"))
+        blobs = cache_key.input_blobs(args, kwargs, {**self._options["resource_dict"], **resource_dict})
+        return {"directory": os.path.abspath(directory), "key": key}, blobs
 
     def map(self, fn: Callable, *iterables, timeout: Optional[float] = None, chunksize: int = 1):
         """``concurrent.futures.Executor.map``; an iterable given as a future is waited for first."""

@@ -14,29 +14,18 @@ const cmakeTsDir = resolve(dirname(require.resolve('cmake-ts/build/loader', { pa
 
 await rm(out, { recursive: true, force: true });
 await mkdir(out, { recursive: true });
-await build({
-  entryPoints: [resolve(here, '../lib/main.js')],
-  outfile: join(out, 'bridge.mjs'),
+const esm = {
   bundle: true,
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  external: ['zeromq'],
-  // execa's dependencies are CommonJS in places; give them a require inside the ESM bundle.
+  // execa's dependencies (and h5wasm's loader) are CommonJS in places; give them a require inside ESM.
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   logLevel: 'warning'
-});
+};
+await build({ ...esm, entryPoints: [resolve(here, '../lib/main.js')], outfile: join(out, 'bridge.mjs'), external: ['zeromq'] });
 // The HDF5 worker thread is started from a file next to bridge.mjs (new URL('./hdf5-thread.js', ...)).
-await build({
-  entryPoints: [resolve(here, '../lib/cache/hdf5-thread.js')],
-  outfile: join(out, 'hdf5-thread.js'),
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-  logLevel: 'warning'
-});
+await build({ ...esm, entryPoints: [resolve(here, '../lib/cache/hdf5-thread.js')], outfile: join(out, 'hdf5-thread.js') });
 
 const modules = join(out, 'node_modules');
 const onlyRuntime = src => !/\.(map|ts|md)$/.test(src) && !/[/\\](src|script|darwin|win32)([/\\]|$)/.test(src);

@@ -198,10 +198,9 @@ export class CacheBrowser {
       const failed = new Set((await this.entries(dir, found)).filter(e => e.status === 'failed').map(e => e.file));
       found = found.filter(f => failed.has(f.file));
     }
-    const inUse = found.filter(f => this.options.inUse(dir, f.key));
     const chosen = found.filter(f => !this.options.inUse(dir, f.key));
     const files = dryRun ? chosen.map(f => ({ file: f.file, bytes: f.size })) : (await this.unlink(dir, chosen)).removed;
-    return { dry_run: dryRun, files, count: files.length, bytes: files.reduce((n, f) => n + f.bytes, 0), kept_in_use: inUse.length };
+    return { dry_run: dryRun, files, count: files.length, bytes: files.reduce((n, f) => n + f.bytes, 0), kept_in_use: found.length - chosen.length };
   }
 
   /** A file the bridge just wrote: its summary is known without opening it. */

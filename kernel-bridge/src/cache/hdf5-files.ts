@@ -19,6 +19,9 @@ export type Hdf5Response =
   | { id: number; ok: true; datasets?: Record<string, Uint8Array>; summary?: FileSummary }
   | { id: number; ok: false; error: string };
 
+/** A request as callers write it: the id is added when it is sent. */
+type Unsent = Hdf5Request extends infer R ? (R extends unknown ? Omit<R, 'id'> : never) : never;
+
 type Pending = { resolve(response: Hdf5Response & { ok: true }): void; reject(error: Error): void };
 
 export class Hdf5Files {
@@ -48,7 +51,7 @@ export class Hdf5Files {
     if (worker) await worker.terminate();
   }
 
-  private async request(body: Hdf5Request extends infer R ? (R extends unknown ? Omit<R, 'id'> : never) : never): Promise<Hdf5Response & { ok: true }> {
+  private async request(body: Unsent): Promise<Hdf5Response & { ok: true }> {
     await this.start();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
