@@ -58,3 +58,43 @@ export function slurmStepCommand(o: SlurmStepOptions): string[] {
     ...workerArgs(o)
   ];
 }
+
+export interface FluxRunOptions extends WorkerCommandOptions {
+  threadsPerCore: number;
+  gpusPerCore: number;
+  cwd: string | null;
+  numNodes: number | null;
+  exclusive: boolean;
+  /** flux shell's pmi option (e.g. pmix, simple); null leaves flux's default. */
+  pmiMode: string | null;
+  /** Seconds; flux takes a duration with its unit, so no rounding to minutes. */
+  runTimeMax: number | null;
+  /** flux's urgency, 0 (held) to 31. */
+  priority: number | null;
+  /** Each worker starts its own flux instance, for functions that submit flux jobs themselves. */
+  nesting: boolean;
+}
+
+/**
+ * A task or block-allocation worker as a `flux run` job (FluxJobExecutor). flux has no oversubscription,
+ * so openmpiOversubscribe is ignored here: fluxResourceProblems (backends/flux.ts) refuses it first.
+ */
+export function fluxRunCommand(o: FluxRunOptions): string[] {
+  return [
+    'flux',
+    'run',
+    '-n',
+    String(o.cores),
+    '-c',
+    String(o.threadsPerCore),
+    ...(o.gpusPerCore > 0 ? ['-g', String(o.gpusPerCore)] : []),
+    ...(o.numNodes ? ['-N', String(o.numNodes)] : []),
+    ...(o.exclusive ? ['--exclusive'] : []),
+    ...(o.pmiMode ? ['-o', `pmi=${o.pmiMode}`] : []),
+    ...(o.cwd ? ['--cwd', o.cwd] : []),
+    ...(o.runTimeMax ? ['-t', `${o.runTimeMax}s`] : []),
+    ...(o.priority !== null ? ['--urgency', String(o.priority)] : []),
+    ...(o.nesting ? ['flux', 'start'] : []),
+    ...workerArgs(o)
+  ];
+}

@@ -1,0 +1,86 @@
+// flux batch jobs: the command lines that submit, follow and cancel them, and parsers of what they print.
+// Flux prints job ids in F58 (`ƒ2Ux5bJa5`) but `flux jobs --format={id}` in decimal, so followed jobs are keyed
+// by the decimal id: convert what `flux batch` printed with fluxIdToDecimal.
+import type { JobState, JobStatus } from './job-state.js';
+
+export function fluxBatchCommand(script: string): string[] {
+  return ['flux', 'batch', script];
+}
+
+/** `flux batch` prints the new job's id alone on stdout. */
+export function parseFluxSubmit(stdout: string): string {
+  const id = stdout.trim();
+  if (id === '' || /\s/.test(id)) {
+    throw new Error(`flux batch printed ${JSON.stringify(stdout)}; expected one job id such as "ƒ2Ux5bJa5"`);
+  }
+  return id;
+}
+
+/**
+ * flux-jobs(1): with job ids as arguments only those jobs are listed, inactive ones included (without ids it
+ * lists the user's active jobs only). `-n` is the header switch in every flux-core release (`--suppress-header`
+ * in old ones, `--no-header` in new ones). An id flux no longer knows is reported on stderr.
+ */
+export function fluxJobsCommand(ids: string[]): string[] {
+  return ['flux', 'jobs', '-n', '--format={id}|{state}|{result}', ...ids];
+}
+
+const ACTIVE: Record<string, JobState> = {
+  NEW: 'pending',
+  DEPEND: 'pending',
+  PRIORITY: 'pending',
+  SCHED: 'pending',
+  RUN: 'running',
+  CLEANUP: 'running'
+};
+const RESULTS: Record<string, JobState> = {
+  COMPLETED: 'completed',
+  FAILED: 'failed',
+  CANCELED: 'cancelled',
+  TIMEOUT: 'timeout'
+};
+
+/** raw is the state while the job is active and its result once INACTIVE. */
+export function parseFluxJobs(stdout: string): Map<string, JobStatus> {
+  const jobs = new Map<string, JobStatus>();
+  for (const line of stdout.split('\n')) {
+    if (line.trim() === '') continue;
+    const [id, state, result = ''] = line.trim().split('|');
+    if (!id || state === undefined) {
+      throw new Error(`flux jobs printed ${JSON.stringify(line)}; expected "<id>|<state>|<result>" (--format={id}|{state}|{result})`);
+    }
+    const raw = state === 'INACTIVE' ? result || state : state;
+    const known = state === 'INACTIVE' ? RESULTS[result] : ACTIVE[state];
+    jobs.set(id, { id, state: known ?? 'unknown', raw, reason: null });
+  }
+  return jobs;
+}
+
+export function fluxCancelCommand(ids: string[]): string[] {
+  return ['flux', 'cancel', ...ids];
+}
+
+const F58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
+const MAX_JOBID = (1n << 64n) - 1n;
+
+/** A flux job id, decimal or F58 (RFC 19: `ƒ` or ASCII `f`, then base 58), as a decimal string. */
+export function fluxIdToDecimal(id: string): string {
+  const text = id.trim();
+  const value = /^\d+$/.test(text) ? BigInt(text) : decodeF58(text);
+  if (value === null || value > MAX_JOBID) {
+    throw new Error(`${JSON.stringify(id)} is not a flux job id; expected a decimal number or F58 such as "ƒ2Ux5bJa5", at most 64 bits`);
+  }
+  return value.toString();
+}
+
+function decodeF58(text: string): bigint | null {
+  const digits = /^[ƒf](.+)$/u.exec(text)?.[1];
+  if (!digits) return null;
+  let value = 0n;
+  for (const char of digits) {
+    const digit = F58.indexOf(char);
+    if (digit < 0) return null;
+    value = value * 58n + BigInt(digit);
+  }
+  return value;
+}

@@ -1,0 +1,147 @@
+// SLURM and flux batch jobs: command lines pinned, scheduler output parsed into shared job states.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { isFinished, type JobState } from '../cluster/job-state.js';
+import {
+  parseSbatch,
+  parseScontrolJob,
+  parseSqueue,
+  sbatchCommand,
+  scancelCommand,
+  scontrolShowJobCommand,
+  slurmJobState,
+  slurmTime,
+  squeueCommand
+} from '../cluster/slurm-queue.js';
+import { fluxBatchCommand, fluxCancelCommand, fluxIdToDecimal, fluxJobsCommand, parseFluxJobs, parseFluxSubmit } from '../cluster/flux-queue.js';
+
+test('only the end states are finished', () => {
+  const finished: JobState[] = ['completed', 'failed', 'cancelled', 'timeout', 'out_of_memory', 'node_fail'];
+  for (const state of finished) assert.equal(isFinished(state), true, state);
+  for (const state of ['pending', 'running', 'unknown'] as JobState[]) assert.equal(isFinished(state), false, state);
+});
+
+test('SLURM command lines', () => {
+  assert.deepEqual(sbatchCommand('/tmp/c/add/job.sh'), ['sbatch', '--parsable', '/tmp/c/add/job.sh']);
+  assert.deepEqual(squeueCommand(['12', '13_1']), ['squeue', '--noheader', '--states=all', '--jobs=12,13_1', '--format=%i|%T|%r']);
+  assert.deepEqual(scontrolShowJobCommand('12'), ['scontrol', '--oneliner', 'show', 'job', '12']);
+  assert.deepEqual(scancelCommand(['12', '13']), ['scancel', '12', '13']);
+});
+
+test('sbatch --parsable gives the job id, with or without the cluster', () => {
+  assert.equal(parseSbatch('123\n'), '123');
+  assert.equal(parseSbatch('123;cluster\n'), '123');
+  for (const bad of ['', 'Submitted batch job 123', 'sbatch: error: Batch job submission failed', '12 13']) {
+    assert.throws(() => parseSbatch(bad), /sbatch printed .*; expected a job id such as "123" or "123;cluster"/);
+  }
+});
+
+test('squeue lines become job states, ids kept as printed', () => {
+  const jobs = parseSqueue(
+    ['12|PENDING|Dependency', '13|RUNNING|None', '14_1|COMPLETED|None', '14.0|TIMEOUT|None', '15|CANCELLED|None',
+      '16|OUT_OF_MEMORY|OutOfMemory', '17|NODE_FAIL|NodeDown', '18|PREEMPTED|None', '19|COMPLETING|None', '20|SPECIAL_EXIT|x|y',
+      '21|WEIRD|None', ''].join('\n')
+  );
+  assert.deepEqual([...jobs.values()].map(j => [j.id, j.state, j.raw, j.reason]), [
+    ['12', 'pending', 'PENDING', 'Dependency'],
+    ['13', 'running', 'RUNNING', null],
+    ['14_1', 'completed', 'COMPLETED', null],
+    ['14.0', 'timeout', 'TIMEOUT', null],
+    ['15', 'cancelled', 'CANCELLED', null],
+    ['16', 'out_of_memory', 'OUT_OF_MEMORY', 'OutOfMemory'],
+    ['17', 'node_fail', 'NODE_FAIL', 'NodeDown'],
+    ['18', 'failed', 'PREEMPTED', null],
+    ['19', 'running', 'COMPLETING', null],
+    ['20', 'pending', 'SPECIAL_EXIT', 'x|y'],
+    ['21', 'unknown', 'WEIRD', null]
+  ]);
+  assert.equal(parseSqueue('').size, 0);
+  assert.throws(() => parseSqueue('garbage'), /squeue printed "garbage"; expected "<jobid>\|<state>\|<reason>"/);
+});
+
+test('SLURM state words in every form', () => {
+  const cases: [string, JobState][] = [
+    ['CANCELLED by 0', 'cancelled'], ['CANCELLED+', 'cancelled'], ['CD', 'completed'], ['PD', 'pending'], ['CONFIGURING', 'pending'],
+    ['REQUEUED', 'pending'], ['RESV_DEL_HOLD', 'pending'], ['SUSPENDED', 'pending'], ['FAILED', 'failed'], ['BOOT_FAIL', 'failed'],
+    ['DEADLINE', 'failed'], ['TO', 'timeout'], ['OOM', 'out_of_memory'], ['', 'unknown']
+  ];
+  for (const [raw, state] of cases) assert.equal(slurmJobState(raw), state, raw);
+});
+
+test('scontrol --oneliner gives state, reason, exit code and file paths', () => {
+  const line =
+    'JobId=12 JobName=add UserId=root(0) GroupId=root(0) MCS_label=N/A Priority=1 Nice=0 Account=(null) QOS=(null) ' +
+    'JobState=TIMEOUT Reason=TimeLimit Dependency=(null) Requeue=1 Restarts=0 BatchFlag=1 Reboot=0 ExitCode=0:15 ' +
+    'RunTime=00:01:05 TimeLimit=00:01:00 TimeMin=N/A SubmitTime=2025-01-01T10:00:00 NodeList=c1 BatchHost=c1 ' +
+    'NumNodes=1 NumCPUs=2 NumTasks=2 CPUs/Task=1 ReqB:S:C:T=0:0:*:* TRES=cpu=2,node=1,billing=2 ' +
+    'Command=/tmp/c/add_ab/job.sh --flag value WorkDir=/tmp/c/add_ab StdErr=/tmp/c/add_ab/slurm-12.err StdIn=/dev/null ' +
+    'StdOut=/tmp/c/add_ab/slurm-12.out Power=\n';
+  assert.deepEqual(parseScontrolJob(line), {
+    id: '12',
+    state: 'timeout',
+    raw: 'TIMEOUT',
+    reason: 'TimeLimit',
+    exitCode: '0:15',
+    stdErr: '/tmp/c/add_ab/slurm-12.err',
+    stdOut: '/tmp/c/add_ab/slurm-12.out',
+    workDir: '/tmp/c/add_ab'
+  });
+  const running = parseScontrolJob('JobId=13 JobName=x JobState=RUNNING Reason=None ExitCode=0:0 WorkDir=/my dir/run StdErr= StdOut=(null)');
+  assert.deepEqual(running, {
+    id: '13', state: 'running', raw: 'RUNNING', reason: null, exitCode: '0:0', stdErr: null, stdOut: null, workDir: '/my dir/run'
+  });
+  assert.throws(() => parseScontrolJob('slurm_load_jobs error: Invalid job id specified'), /scontrol printed .*; expected "JobId=<id> \.\.\. JobState=<state>/);
+});
+
+test('slurmTime is minutes:seconds, rounded up, at least a second', () => {
+  const cases: [number, string][] = [[65, '1:05'], [5, '0:05'], [3600, '60:00'], [59.2, '1:00'], [0, '0:01'], [0.1, '0:01'], [86461, '1441:01']];
+  for (const [seconds, time] of cases) assert.equal(slurmTime(seconds), time, String(seconds));
+  for (const bad of [-1, Number.NaN, Number.POSITIVE_INFINITY]) assert.throws(() => slurmTime(bad), /run_time_max must be a non-negative number of seconds/);
+});
+
+test('flux command lines', () => {
+  assert.deepEqual(fluxBatchCommand('/tmp/c/add/job.sh'), ['flux', 'batch', '/tmp/c/add/job.sh']);
+  assert.deepEqual(fluxJobsCommand(['ƒ2', '58']), ['flux', 'jobs', '-n', '--format={id}|{state}|{result}', 'ƒ2', '58']);
+  assert.deepEqual(fluxCancelCommand(['ƒ2', 'ƒ3']), ['flux', 'cancel', 'ƒ2', 'ƒ3']);
+});
+
+test('flux batch prints one job id', () => {
+  assert.equal(parseFluxSubmit('ƒ2Ux5bJa5\n'), 'ƒ2Ux5bJa5');
+  assert.equal(parseFluxSubmit('f2Ux5bJa5'), 'f2Ux5bJa5');
+  assert.equal(parseFluxSubmit('123456\n'), '123456');
+  for (const bad of ['', '\n', 'ƒ2 ƒ3']) assert.throws(() => parseFluxSubmit(bad), /flux batch printed .*; expected one job id/);
+});
+
+test('flux jobs lines become job states: the state while active, the result once inactive', () => {
+  const jobs = parseFluxJobs(
+    ['1|DEPEND|', '2|PRIORITY|', '3|SCHED|', '4|RUN|', '5|CLEANUP|', '6|INACTIVE|COMPLETED', '7|INACTIVE|FAILED',
+      '8|INACTIVE|CANCELED', '9|INACTIVE|TIMEOUT', '10|INACTIVE|', '11|ODD|', ''].join('\n')
+  );
+  assert.deepEqual([...jobs.values()].map(j => [j.id, j.state, j.raw, j.reason]), [
+    ['1', 'pending', 'DEPEND', null],
+    ['2', 'pending', 'PRIORITY', null],
+    ['3', 'pending', 'SCHED', null],
+    ['4', 'running', 'RUN', null],
+    ['5', 'running', 'CLEANUP', null],
+    ['6', 'completed', 'COMPLETED', null],
+    ['7', 'failed', 'FAILED', null],
+    ['8', 'cancelled', 'CANCELED', null],
+    ['9', 'timeout', 'TIMEOUT', null],
+    ['10', 'unknown', 'INACTIVE', null],
+    ['11', 'unknown', 'ODD', null]
+  ]);
+  assert.throws(() => parseFluxJobs('garbage'), /flux jobs printed "garbage"; expected "<id>\|<state>\|<result>"/);
+});
+
+test('flux job ids in F58 (either prefix) or decimal become decimal', () => {
+  // Vectors from flux-core's test of its FLUID encoder.
+  const vectors: [string, string][] = [
+    ['ƒ1', '0'], ['f111', '0'], ['ƒ2', '1'], ['ƒz', '57'], ['ƒ21', '58'], ['ƒNH', '1234'], ['fZZ', '1888'], ['ƒ211', '3364'],
+    ['ƒLUv', '65535'], ['ƒ7YXq9G', '4294967295'], ['fxyzzy', '633528662'], ['ƒuZZybuNNy', '6731191091817518'],
+    ['ƒjpXCZedGfVQ', '18446744073709551615'], ['1234', '1234'], ['007', '7'], [' ƒ2\n', '1']
+  ];
+  for (const [id, decimal] of vectors) assert.equal(fluxIdToDecimal(id), decimal, id);
+  for (const bad of ['', 'ƒ', 'ƒ0', 'fOl', 'xyz', '0x10', 'ƒjpXCZedGfVR', '18446744073709551616']) {
+    assert.throws(() => fluxIdToDecimal(bad), /is not a flux job id; expected a decimal number or F58/, bad);
+  }
+});
