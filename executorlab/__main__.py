@@ -1,0 +1,5 @@
+import sys
+
+from executorlab.cli import main
+
+sys.exit(main())

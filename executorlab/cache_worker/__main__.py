@@ -1,0 +1,5 @@
+import sys
+
+from executorlab.cache_worker import main
+
+sys.exit(main())
