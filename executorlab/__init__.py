@@ -11,6 +11,8 @@ from executorlab._version import __version__
 _EXPORTS = {
     "BaseExecutor": "executorlab.executor",
     "SingleNodeExecutor": "executorlab.executor",
+    "SlurmJobExecutor": "executorlab.executor",
+    "FluxJobExecutor": "executorlab.executor",
     "BridgeConnectionError": "executorlab.errors",
     "ExecutorlabWorkerError": "executorlab.errors",
     "RemoteTraceback": "executorlab.errors",

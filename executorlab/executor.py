@@ -5,6 +5,7 @@ import inspect
 import json
 import math
 import os
+import re
 import threading
 import types
 import uuid
@@ -64,7 +65,7 @@ class BaseExecutor(concurrent.futures.Executor):
     def __init__(self, *, max_workers: Optional[int], max_cores: Optional[int], resource_dict: Optional[dict],
                  openmpi_oversubscribe: bool, disable_dependencies: bool = False, block_allocation: bool = False,
                  init_function: Optional[Callable] = None, restart_limit: int = 0,
-                 cache_directory: Optional[str] = None):
+                 cache_directory: Optional[str] = None, backend_options: Optional[dict] = None):
         self._options = {
             "max_workers": max_workers,
             "max_cores": max_cores,
@@ -73,6 +74,7 @@ class BaseExecutor(concurrent.futures.Executor):
             "init_function": init_function is not None,
             "restart_limit": restart_limit,
             "openmpi_oversubscribe": bool(openmpi_oversubscribe),
+            **(backend_options or {}),
         }
         self._init_blob = [cloudpickle.dumps(init_function)] if init_function is not None else []
         self._cache_directory = cache_directory
@@ -311,7 +313,52 @@ def _not_yet(name: str, value, default) -> None:
         raise NotImplementedError(f"{name}={value!r} is not supported by executorlab yet (only {default!r})")
 
 
-class SingleNodeExecutor(BaseExecutor):
+_SCHEDULER_VARIABLE = re.compile(r"^(SLURM_[A-Z0-9_]{1,64}|FLUX_URI)$")
+
+
+def _scheduler_env() -> dict:
+    """The kernel's batch-system variables: steps go to its allocation or flux instance."""
+    return {name: value for name, value in os.environ.items() if _SCHEDULER_VARIABLE.match(name)}
+
+
+class _InteractiveExecutor(BaseExecutor):
+    """The executors whose calls run in workers the bridge talks to: on this machine, srun steps, flux jobs."""
+
+    def __init__(self, *, max_workers, cache_directory, max_cores, resource_dict, block_allocation, init_function,
+                 disable_dependencies, plot_dependency_graph, plot_dependency_graph_filename,
+                 export_workflow_filename, wait, restart_limit, openmpi_oversubscribe, backend_options=None):
+        if not wait:
+            raise ValueError("wait=False is only supported by the cluster executors (SlurmClusterExecutor, FluxClusterExecutor)")
+        if init_function is not None and not block_allocation:
+            raise ValueError("init_function needs block_allocation=True: it prepares long-lived workers")
+        if restart_limit and not block_allocation:
+            raise ValueError("restart_limit needs block_allocation=True: only long-lived workers are restarted")
+        if disable_dependencies and plot_dependency_graph:
+            raise ValueError("plot_dependency_graph needs dependencies; do not set disable_dependencies=True")
+        if block_allocation and max_workers is None:
+            max_workers = self._default_workers(max_cores, resource_dict)
+        _not_yet("plot_dependency_graph", plot_dependency_graph, False)
+        _not_yet("plot_dependency_graph_filename", plot_dependency_graph_filename, None)
+        _not_yet("export_workflow_filename", export_workflow_filename, None)
+        super().__init__(
+            max_workers=max_workers,
+            max_cores=max_cores,
+            resource_dict=resource_dict,
+            openmpi_oversubscribe=openmpi_oversubscribe,
+            disable_dependencies=disable_dependencies,
+            block_allocation=block_allocation,
+            init_function=init_function,
+            restart_limit=restart_limit,
+            cache_directory=cache_directory,
+            backend_options=backend_options,
+        )
+
+    @staticmethod
+    def _default_workers(max_cores, resource_dict):
+        return _default_block_workers(max_cores, resource_dict)
+
+
+class SingleNodeExecutor(_InteractiveExecutor):
     """Run each call in its own worker process on this machine, ``mpiexec -n cores`` for MPI calls.
 
     Same parameters as ``executorlib.SingleNodeExecutor``.
@@ -336,27 +383,117 @@ class SingleNodeExecutor(BaseExecutor):
         restart_limit: int = 0,
         openmpi_oversubscribe: bool = False,
     ):
-        if not wait:
-            raise ValueError("wait=False is only supported by the cluster executors (SlurmClusterExecutor, FluxClusterExecutor)")
-        if init_function is not None and not block_allocation:
-            raise ValueError("init_function needs block_allocation=True: it prepares long-lived workers")
-        if restart_limit and not block_allocation:
-            raise ValueError("restart_limit needs block_allocation=True: only long-lived workers are restarted")
-        if disable_dependencies and plot_dependency_graph:
-            raise ValueError("plot_dependency_graph needs dependencies; do not set disable_dependencies=True")
-        if block_allocation and max_workers is None:
-            max_workers = _default_block_workers(max_cores, resource_dict)
-        _not_yet("plot_dependency_graph", plot_dependency_graph, False)
-        _not_yet("plot_dependency_graph_filename", plot_dependency_graph_filename, None)
-        _not_yet("export_workflow_filename", export_workflow_filename, None)
         super().__init__(
-            max_workers=max_workers,
-            max_cores=max_cores,
-            resource_dict=resource_dict,
+            max_workers=max_workers, cache_directory=cache_directory, max_cores=max_cores,
+            resource_dict=resource_dict, block_allocation=block_allocation, init_function=init_function,
+            disable_dependencies=disable_dependencies, plot_dependency_graph=plot_dependency_graph,
+            plot_dependency_graph_filename=plot_dependency_graph_filename,
+            export_workflow_filename=export_workflow_filename, wait=wait, restart_limit=restart_limit,
             openmpi_oversubscribe=openmpi_oversubscribe,
-            disable_dependencies=disable_dependencies,
-            block_allocation=block_allocation,
-            init_function=init_function,
-            restart_limit=restart_limit,
-            cache_directory=cache_directory,
+        )
+
+
+class SlurmJobExecutor(_InteractiveExecutor):
+    """Run each call as an ``srun`` step inside the current SLURM allocation (the kernel's or the bridge's).
+
+    Same parameters as ``executorlib.SlurmJobExecutor``. Steps use ``--exact`` so they share the
+    allocation; ``pmi_mode`` is srun's ``--mpi`` (pmix when None). Outside an allocation the constructor
+    raises an error that says how to get one.
+    """
+
+    _backend = "slurm"
+
+    def __init__(
+        self,
+        max_workers: Optional[int] = None,
+        cache_directory: Optional[str] = None,
+        max_cores: Optional[int] = None,
+        resource_dict: Optional[dict] = None,
+        pmi_mode: Optional[str] = None,
+        hostname_localhost: Optional[bool] = None,
+        block_allocation: bool = False,
+        init_function: Optional[Callable] = None,
+        disable_dependencies: bool = False,
+        refresh_rate: float = 0.01,
+        plot_dependency_graph: bool = False,
+        plot_dependency_graph_filename: Optional[str] = None,
+        export_workflow_filename: Optional[str] = None,
+        log_obj_size: bool = False,
+        wait: bool = True,
+        restart_limit: int = 0,
+        openmpi_oversubscribe: bool = False,
+    ):
+        super().__init__(
+            max_workers=max_workers, cache_directory=cache_directory, max_cores=max_cores,
+            resource_dict=resource_dict, block_allocation=block_allocation, init_function=init_function,
+            disable_dependencies=disable_dependencies, plot_dependency_graph=plot_dependency_graph,
+            plot_dependency_graph_filename=plot_dependency_graph_filename,
+            export_workflow_filename=export_workflow_filename, wait=wait, restart_limit=restart_limit,
+            openmpi_oversubscribe=openmpi_oversubscribe,
+            backend_options={"pmi_mode": pmi_mode, "scheduler_env": _scheduler_env()},
+        )
+
+    @staticmethod
+    def _default_workers(max_cores, resource_dict):
+        # The bridge sizes the pool from the allocation's CPUs.
+        return max_cores // ((resource_dict or {}).get("cores") or 1) if max_cores else None
+
+
+_FLUX_PMI_MODES = (None, "pmix", "pmi1", "pmi2")
+
+
+class FluxJobExecutor(_InteractiveExecutor):
+    """Run each call as a ``flux run`` job of the current flux instance (the kernel's ``FLUX_URI``).
+
+    Same parameters as ``executorlib.FluxJobExecutor``; ``flux_executor`` may be the URI of a flux
+    instance (``flux getattr local-uri``) instead of a ``flux.job.FluxExecutor``, which cannot leave the
+    kernel.
+    """
+
+    _backend = "flux"
+
+    def __init__(
+        self,
+        max_workers: Optional[int] = None,
+        cache_directory: Optional[str] = None,
+        max_cores: Optional[int] = None,
+        resource_dict: Optional[dict] = None,
+        pmi_mode: Optional[str] = None,
+        flux_executor=None,
+        flux_executor_nesting: bool = False,
+        flux_log_files: bool = False,
+        hostname_localhost: Optional[bool] = None,
+        block_allocation: bool = False,
+        init_function: Optional[Callable] = None,
+        disable_dependencies: bool = False,
+        refresh_rate: float = 0.01,
+        plot_dependency_graph: bool = False,
+        plot_dependency_graph_filename: Optional[str] = None,
+        export_workflow_filename: Optional[str] = None,
+        log_obj_size: bool = False,
+        wait: bool = True,
+        restart_limit: int = 0,
+        openmpi_oversubscribe: bool = False,
+    ):
+        if pmi_mode not in _FLUX_PMI_MODES:
+            raise ValueError(f"pmi_mode={pmi_mode!r} is not supported by flux; use one of {_FLUX_PMI_MODES}")
+        if openmpi_oversubscribe:
+            raise ValueError("openmpi_oversubscribe=True is not supported by flux: it cannot oversubscribe cores")
+        _not_yet("flux_log_files", flux_log_files, False)
+        env = _scheduler_env()
+        if isinstance(flux_executor, str):
+            env["FLUX_URI"] = flux_executor
+        elif flux_executor is not None:
+            raise TypeError(
+                "flux_executor must be the URI of a flux instance (a str, e.g. from `flux getattr local-uri`): "
+                "the executorlab bridge starts the jobs, and a flux.job.FluxExecutor cannot be sent to it"
+            )
+        super().__init__(
+            max_workers=max_workers, cache_directory=cache_directory, max_cores=max_cores,
+            resource_dict=resource_dict, block_allocation=block_allocation, init_function=init_function,
+            disable_dependencies=disable_dependencies, plot_dependency_graph=plot_dependency_graph,
+            plot_dependency_graph_filename=plot_dependency_graph_filename,
+            export_workflow_filename=export_workflow_filename, wait=wait, restart_limit=restart_limit,
+            openmpi_oversubscribe=False,
+            backend_options={"pmi_mode": pmi_mode, "scheduler_env": env, "flux_executor_nesting": bool(flux_executor_nesting)},
         )

@@ -176,3 +176,6 @@ def raw_client_socket(info: dict, timeout_ms: int = 10000):
     socket.setsockopt(zmq.LINGER, 0)
     socket.connect(info["client_endpoint"])
     return context, socket
+
+
+from executorlab.tests.slurm import slurm  # noqa: E402,F401  (the session's single-node SLURM fixture)

@@ -4,7 +4,11 @@ import { realpathSync, rmSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
 import * as zmq from 'zeromq';
 import { BlockAllocationBackend, processLauncher } from './backends/block.js';
-import { LocalBackend, workerPythonPath } from './backends/local.js';
+import { FluxLauncher } from './backends/flux.js';
+import type { WorkerLauncher } from './backends/launcher.js';
+import { LocalLauncher } from './backends/local.js';
+import { OneProcessBackend } from './backends/one-process.js';
+import { SlurmLauncher } from './backends/slurm.js';
 import type { Backend, TaskOutcome } from './backends/backend.js';
 import {
   writePrivateJson,
@@ -24,7 +28,7 @@ import {
   type ClientMessage,
   type ResourceDict
 } from './protocol/messages.js';
-import { blockGpuProblem, checkLocalResources, isEmptyResourceDict, mergeResourceDicts } from './resources/capabilities.js';
+import { blockGpuProblem, isEmptyResourceDict, mergeResourceDicts } from './resources/capabilities.js';
 import { HostProbe } from './resources/host.js';
 import { RequestError, Scheduler } from './scheduler/scheduler.js';
 import { mergeResources, type Task } from './scheduler/task.js';
@@ -428,7 +432,10 @@ export class Bridge {
     }
   }
 
-  /** One process per call, or with block_allocation a pool of warm workers; both on this machine. */
+  /**
+   * One worker per call, or with block_allocation a pool of warm workers; started on this machine, as srun
+   * steps or as flux jobs, as the executor's backend says.
+   */
   private createBackend(client: Client, message: Extract<ClientMessage, { type: 'create_executor' }>, blobs: Buffer[]): Backend {
     const { options } = message;
     if (options.init_function !== (blobs.length === 1) || blobs.length > 1) {
@@ -439,7 +446,44 @@ export class Bridge {
     if (!options.block_allocation && (options.init_function || options.restart_limit > 0)) {
       throw new RequestError('init_function and restart_limit need block_allocation=True: they are about long-lived workers');
     }
-    const local = {
+    const launcher = this.launcher(client, message);
+    const setup = { launcher, pythonpath: client.pythonpath, bridgeFile: this.workerFile };
+    const resources = mergeResources(options.resource_dict, {});
+    // Steps of an allocation share its CPUs: without a limit of its own the executor keeps to their number.
+    const allocationCpus = launcher instanceof SlurmLauncher ? (launcher.allocation?.cpus ?? null) : null;
+    if (!options.block_allocation) {
+      if (allocationCpus !== null && options.max_cores === null && options.max_workers === null) options.max_cores = allocationCpus;
+      return new OneProcessBackend(this.workers, setup);
+    }
+    // The client sends max_workers (executorlib's default: max_cores // cores, else the CPU count).
+    options.max_workers ??= Math.max(
+      1,
+      options.max_cores !== null ? Math.floor(options.max_cores / resources.cores) : (allocationCpus ?? availableParallelism())
+    );
+    const needed = options.max_workers * resources.cores * resources.threads_per_core;
+    if (allocationCpus !== null && needed > allocationCpus) {
+      throw new RequestError(
+        `max_workers=${options.max_workers} workers of cores × threads_per_core = ${resources.cores * resources.threads_per_core} CPUs need ` +
+          `${needed} CPUs, but the SLURM allocation has ${allocationCpus}`
+      );
+    }
+    if (!launcher.placesGpus) {
+      const gpuProblem = blockGpuProblem(options.resource_dict, options.max_workers, this.scheduler.gpus.total);
+      if (gpuProblem) throw new RequestError(gpuProblem);
+    }
+    return new BlockAllocationBackend({
+      launch: processLauncher({ ...setup, hub: this.workers, resources, gpus: this.scheduler.gpus }),
+      initFunction: options.init_function ? blobs[0] : null,
+      restartLimit: options.restart_limit,
+      executorName: message.name,
+      checkResources: dict => launcher.resourceProblems(dict),
+      log: this.options.log
+    });
+  }
+
+  private launcher(client: Client, message: Extract<ClientMessage, { type: 'create_executor' }>): WorkerLauncher {
+    const { options } = message;
+    const setup = {
       python: client.python,
       pythonpath: client.pythonpath,
       bridgeFile: this.workerFile,
@@ -447,20 +491,16 @@ export class Bridge {
       executorName: message.name,
       host: this.host
     };
-    if (!options.block_allocation) return new LocalBackend(this.workers, local);
-    const resources = mergeResources(options.resource_dict, {});
-    // The client sends max_workers (executorlib's default: max_cores // cores, else the CPU count).
-    options.max_workers ??= Math.max(1, options.max_cores !== null ? Math.floor(options.max_cores / resources.cores) : availableParallelism());
-    const gpuProblem = blockGpuProblem(options.resource_dict, options.max_workers, this.scheduler.gpus.total);
-    if (gpuProblem) throw new RequestError(gpuProblem);
-    return new BlockAllocationBackend({
-      launch: processLauncher({ ...local, hub: this.workers, resources, gpus: this.scheduler.gpus }),
-      initFunction: options.init_function ? blobs[0] : null,
-      restartLimit: options.restart_limit,
-      executorName: message.name,
-      checkResources: dict => checkLocalResources(dict, this.host, { ...local, env: workerPythonPath(client.pythonpath) }),
-      log: this.options.log
-    });
+    switch (message.backend) {
+      case 'local':
+        return new LocalLauncher(setup);
+      case 'slurm':
+        return new SlurmLauncher({ ...setup, pmiMode: options.pmi_mode, schedulerEnv: options.scheduler_env });
+      case 'flux':
+        return new FluxLauncher({ ...setup, pmiMode: options.pmi_mode, nesting: options.flux_executor_nesting, schedulerEnv: options.scheduler_env });
+      default:
+        throw new RequestError(`the ${message.backend} backend is not available in this bridge`);
+    }
   }
 
   /** A cache file's identity as the browser sees it: the directory's realpath (once it exists) and key. */

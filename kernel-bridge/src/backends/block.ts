@@ -2,7 +2,7 @@
 // with the executor's resources and reused for every call. Each runs the init_function first; a worker
 // that dies is restarted up to restart_limit times, after that the pool goes on without it.
 import type { Backend, RunHooks, TaskOutcome } from './backend.js';
-import { localWorkerCommand } from './commands.js';
+import type { WorkerLauncher } from './launcher.js';
 import { workerPythonPath } from './local.js';
 import type { Failure, ResourceDict } from '../protocol/messages.js';
 import { blockAllocationProblems } from '../resources/capabilities.js';
@@ -351,20 +351,20 @@ export class BlockAllocationBackend implements Backend {
 
 export interface ProcessLauncherOptions {
   hub: WorkerHub;
-  python: string;
+  launcher: WorkerLauncher;
   pythonpath: string[];
   bridgeFile: string;
-  openmpiOversubscribe: boolean;
   /** The executor's resources: every worker gets them. */
   resources: Resources;
   gpus: GpuPool;
 }
 
-/** Workers as processes on this machine (`python -m executorlab.worker`, under mpiexec for cores > 1). */
+/** Workers started by a launcher (a process, mpiexec, srun or flux run), with the executor's resources. */
 export function processLauncher(o: ProcessLauncherOptions): LaunchWorker {
-  const { resources } = o;
+  const { resources, launcher } = o;
   return async index => {
-    const need = resources.cores * resources.gpus_per_core;
+    // Where the batch system places GPUs, the bridge's pool of this machine's GPUs is not involved.
+    const need = launcher.placesGpus ? 0 : resources.cores * resources.gpus_per_core;
     if (need > o.gpus.available) {
       throw new WorkerStartError(
         `worker ${index} needs ${need} GPUs (cores × gpus_per_core) but ${o.gpus.available} of this machine's ${o.gpus.total} are free`
@@ -374,19 +374,12 @@ export function processLauncher(o: ProcessLauncherOptions): LaunchWorker {
     const workerId = newWorkerId();
     try {
       const worker = await WorkerProcess.start(o.hub, {
-        command: localWorkerCommand({
-          python: o.python,
-          cores: resources.cores,
-          openmpiOversubscribe: resources.openmpi_oversubscribe ?? o.openmpiOversubscribe,
-          bridgeFile: o.bridgeFile,
-          workerId,
-          workerIndex: index
-        }),
+        command: launcher.command({ resources, workerId, workerIndex: index }),
         workerId,
         journal: journalPath(o.bridgeFile, workerId),
         cwd: resources.cwd,
-        env: { ...workerPythonPath(o.pythonpath), ...taskEnvironment(resources.requested, gpus) },
-        viaLauncher: resources.cores > 1
+        env: { ...launcher.env, ...workerPythonPath(o.pythonpath), ...taskEnvironment(resources.requested, gpus) },
+        viaLauncher: launcher.viaLauncher(resources)
       });
       void worker.exited.then(() => o.gpus.give(gpus));
       return worker;

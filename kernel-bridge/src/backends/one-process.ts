@@ -1,47 +1,42 @@
-// Runs each task in a fresh worker process on this machine (executorlib's default, non-block mode).
+// Runs each call in a fresh worker (executorlib's default, non-block mode): a process on this machine,
+// an srun step or a flux job, as its launcher says.
 import type { Backend, RunHooks, TaskOutcome } from './backend.js';
-import { localWorkerCommand } from './commands.js';
+import type { WorkerLauncher } from './launcher.js';
+import { workerPythonPath } from './local.js';
 import type { ResourceDict } from '../protocol/messages.js';
-import { checkLocalResources } from '../resources/capabilities.js';
 import { taskEnvironment } from '../resources/environment.js';
-import type { HostProbe } from '../resources/host.js';
 import type { Task } from '../scheduler/task.js';
 import type { WorkerHub } from '../workers/hub.js';
 import { journalPath } from '../workers/journal.js';
 import { newWorkerId, WorkerProcess, WorkerStartError } from '../workers/process.js';
 
-export interface LocalBackendOptions {
-  python: string;
+export interface OneProcessOptions {
+  launcher: WorkerLauncher;
   pythonpath: string[];
   bridgeFile: string;
-  openmpiOversubscribe: boolean;
-  /** The executor's class name, for messages. */
-  executorName: string;
-  host: HostProbe;
 }
 
-/** PYTHONPATH of a worker: the kernel's folders first, so its modules import in the worker. */
-export function workerPythonPath(pythonpath: string[]): Record<string, string> {
-  return { PYTHONPATH: [...pythonpath, process.env.PYTHONPATH ?? ''].filter(Boolean).join(':') };
-}
-
-export class LocalBackend implements Backend {
-  readonly kind = 'local';
+export class OneProcessBackend implements Backend {
+  readonly kind: string;
+  readonly holdsGpus: boolean;
   private readonly workers = new Map<string, WorkerProcess>();
   /** Tasks whose worker is still starting, and whether they were cancelled meanwhile. */
   private readonly starting = new Map<string, boolean>();
 
   constructor(
     private readonly hub: WorkerHub,
-    private readonly options: LocalBackendOptions
-  ) {}
+    private readonly options: OneProcessOptions
+  ) {
+    this.kind = options.launcher.kind;
+    this.holdsGpus = options.launcher.placesGpus;
+  }
 
   resourceProblems(merged: ResourceDict): Promise<string[]> {
-    const { python, pythonpath, executorName, host } = this.options;
-    return checkLocalResources(merged, host, { python, env: workerPythonPath(pythonpath), executorName });
+    return this.options.launcher.resourceProblems(merged);
   }
 
   async run(task: Task, inputs: Buffer[], hooks: RunHooks): Promise<TaskOutcome> {
+    const { launcher, pythonpath, bridgeFile } = this.options;
     const workerId = newWorkerId();
     const started = Date.now();
     const failed = (message: string): TaskOutcome => ({
@@ -52,18 +47,12 @@ export class LocalBackend implements Backend {
     });
     this.starting.set(task.id, false);
     const worker = await WorkerProcess.start(this.hub, {
-      command: localWorkerCommand({
-        python: this.options.python,
-        cores: task.resources.cores,
-        openmpiOversubscribe: task.resources.openmpi_oversubscribe ?? this.options.openmpiOversubscribe,
-        bridgeFile: this.options.bridgeFile,
-        workerId
-      }),
+      command: launcher.command({ resources: task.resources, workerId }),
       workerId,
-      journal: journalPath(this.options.bridgeFile, workerId),
+      journal: journalPath(bridgeFile, workerId),
       cwd: task.resources.cwd,
-      env: { ...workerPythonPath(this.options.pythonpath), ...taskEnvironment(task.resources.requested, task.gpus) },
-      viaLauncher: task.resources.cores > 1
+      env: { ...launcher.env, ...workerPythonPath(pythonpath), ...taskEnvironment(task.resources.requested, task.gpus) },
+      viaLauncher: launcher.viaLauncher(task.resources)
     }).catch((error: unknown) => {
       if (error instanceof WorkerStartError) return error;
       this.starting.delete(task.id);

@@ -7,6 +7,10 @@ export { RESOURCE_KEYS, resourceDictProblem } from '../resources/validate.js';
 
 export const PROTOCOL_VERSION = 1;
 
+/** Where an executor's calls run (see ARCHITECTURE.md, Executors and backends). */
+export const BACKENDS = ['local', 'slurm', 'flux', 'slurm-cluster', 'flux-cluster'] as const;
+export type BackendKind = (typeof BACKENDS)[number];
+
 const id = z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits and _ . : - only');
 const count = z.number().int().min(1).max(1_000_000);
 
@@ -28,7 +32,21 @@ export const ExecutorOptions = z
     /** An init_function blob follows the header (block allocation only). */
     init_function: z.boolean().default(false),
     restart_limit: z.number().int().min(0).max(1_000_000).default(0),
-    openmpi_oversubscribe: z.boolean().default(false)
+    openmpi_oversubscribe: z.boolean().default(false),
+    /** srun --mpi / flux -o pmi=; null: the backend's default (pmix for SLURM, flux's own). */
+    pmi_mode: z.string().regex(/^[a-z0-9_]{1,32}$/, 'a PMI name such as pmix, pmi2 or pmi1').nullable().default(null),
+    /**
+     * The kernel's batch-system variables (SLURM_*, FLUX_URI): a kernel inside an allocation or a flux
+     * instance uses it even when the bridge was started outside.
+     */
+    scheduler_env: z
+      .record(z.string().regex(/^(SLURM_[A-Z0-9_]{1,64}|FLUX_URI)$/, 'SLURM_* or FLUX_URI'), z.string().max(65_536))
+      .refine(env => Object.keys(env).length <= 256, 'at most 256 variables')
+      .default({}),
+    /** FluxJobExecutor: every worker is a nested flux instance (`flux run ... flux start ...`). */
+    flux_executor_nesting: z.boolean().default(false),
+    /** Cluster executors: a pysqa configuration directory (queue.yaml and its templates). */
+    pysqa_config_directory: z.string().min(1).max(4096).nullable().default(null)
   })
   .strict();
 export type ExecutorOptions = z.infer<typeof ExecutorOptions>;
@@ -54,7 +72,7 @@ export const CreateExecutor = header('create_executor', {
   request_id: id,
   executor_id: id,
   name: z.string().max(256),
-  backend: z.enum(['local']),
+  backend: z.enum(BACKENDS),
   options: ExecutorOptions
 });
 export const Submit = header('submit', {

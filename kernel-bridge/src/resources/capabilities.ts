@@ -38,6 +38,9 @@ export function localResourceProblems(dict: ResourceDict, facts: LocalFacts): st
   if (dict.slurm_cmd_args && dict.slurm_cmd_args.length > 0) problems.push(`${key('slurm_cmd_args')} ${CLUSTER_ONLY}; ${here}, without srun`);
   if (dict.submission_template != null) problems.push(`resource_dict['submission_template'] ${CLUSTER_ONLY}; ${here}, without a job script`);
   if (dict.priority != null) problems.push(`${key('priority')} ${CLUSTER_ONLY}; ${here}, in submission order`);
+  if (dict.memory_max != null || dict.partition != null) {
+    problems.push(`memory_max and partition are only honoured by SlurmClusterExecutor and FluxClusterExecutor; ${here}, without a job`);
+  }
   if (dict.cwd != null) {
     const problem = directoryProblem(dict.cwd);
     if (problem) problems.push(`${key('cwd')} ${problem}; the worker's working directory must exist`);

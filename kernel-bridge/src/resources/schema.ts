@@ -46,5 +46,7 @@ export interface ResourceDict {
   priority?: number | null;
   slurm_cmd_args?: string[] | null;
   submission_template?: string | null;
+  memory_max?: number | null;
+  partition?: string | null;
   openmpi_oversubscribe?: boolean | null;
 }

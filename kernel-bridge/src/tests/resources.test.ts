@@ -34,6 +34,8 @@ test('the schema holds executorlib keys, each described, with only keywords the 
     priority: true,
     slurm_cmd_args: true,
     submission_template: true,
+    memory_max: true,
+    partition: true,
     openmpi_oversubscribe: true
   };
   assert.deepEqual([...RESOURCE_KEYS].sort(), Object.keys(keys).sort());
