@@ -61,6 +61,51 @@ export interface ITaskView {
 }
 
 /**
+ * The bridge runs on its host alone, outside any batch system.
+ */
+export interface ILocalPlacement {
+  kind: 'local';
+  hostname: string;
+  cpus: number;
+  gpus: number;
+}
+
+/**
+ * The bridge runs inside SLURM job `job_id`; counts cover the whole allocation.
+ */
+export interface ISlurmPlacement {
+  kind: 'slurm';
+  hostname: string;
+  job_id: string;
+  nodes: number;
+  /** SLURM's compact form, e.g. `node[01-04]`. */
+  node_list: string | null;
+  cpus: number;
+  gpus: number | null;
+  /** As squeue prints it: `1-02:03:04`, `1:23:45`, `UNLIMITED`. */
+  time_left: string | null;
+  /** Epoch milliseconds when the job's time runs out. */
+  end_time: number | null;
+}
+
+/**
+ * The bridge runs inside the flux instance at `uri`; counts are its usable resources.
+ */
+export interface IFluxPlacement {
+  kind: 'flux';
+  hostname: string;
+  uri: string;
+  nodes: number | null;
+  cpus: number | null;
+  gpus: number | null;
+}
+
+/**
+ * Where the bridge runs (`placement` in `GET executorlab/api/status`).
+ */
+export type Placement = ILocalPlacement | ISlurmPlacement | IFluxPlacement;
+
+/**
  * `GET executorlab/api/status`.
  */
 export interface IBridgeStatus {
@@ -68,6 +113,8 @@ export interface IBridgeStatus {
   pid: number;
   /** Epoch milliseconds. */
   started: number;
+  /** Absent from older bridges; null while the bridge has not detected it yet. */
+  placement?: Placement | null;
 }
 
 /**
@@ -130,6 +177,8 @@ export interface ITaskMonitorModel extends IDisposable {
   readonly tasks: readonly ITaskView[];
   readonly connectionStatus: ConnectionStatus;
   readonly bridgeStatus: IBridgeStatus | null;
+  /** Where the bridge runs, when its status reports a well-formed placement. */
+  readonly placement: Placement | null;
   /** Emitted after tasks or the connection changed. */
   readonly changed: ISignal<ITaskMonitorModel, void>;
   getTask(id: string): ITaskView | undefined;

@@ -5,6 +5,7 @@ import { ITaskFilter, visibleTasks } from '../tasks/filter';
 import { useNow, useSignalVersion } from '../tasks/hooks';
 import { ITaskMonitorModel } from '../tokens';
 import { ConnectionNotice } from './ConnectionNotice';
+import { PlacementNotice } from './PlacementNotice';
 import { TaskSummary } from './TaskSummary';
 import { TaskTable } from './TaskTable';
 
@@ -15,7 +16,8 @@ export interface ITaskMonitorProps {
 }
 
 /**
- * Tasks section of the Executors sidebar: connection state, counts, and the task list.
+ * Tasks section of the Executors sidebar: where the bridge runs, connection state,
+ * counts, and the task list.
  */
 export function TaskMonitor({
   model,
@@ -47,6 +49,7 @@ export function TaskMonitor({
 
   return (
     <div className="jp-executorlab-TaskMonitor">
+      <PlacementNotice placement={model.placement} trans={trans} />
       <ConnectionNotice
         status={model.connectionStatus}
         showsStaleTasks={!connected && shown.length > 0}

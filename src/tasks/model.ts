@@ -6,7 +6,8 @@ import {
   IBridgeConnection,
   IBridgeStatus,
   ITaskMonitorModel,
-  ITaskView
+  ITaskView,
+  Placement
 } from '../tokens';
 
 /**
@@ -36,6 +37,11 @@ export class TaskMonitorModel implements ITaskMonitorModel {
 
   get bridgeStatus(): IBridgeStatus | null {
     return this._connection.bridgeStatus;
+  }
+
+  get placement(): Placement | null {
+    const placement = this._connection.bridgeStatus?.placement;
+    return isPlacement(placement) ? placement : null;
   }
 
   get changed(): ISignal<ITaskMonitorModel, void> {
@@ -87,4 +93,55 @@ export class TaskMonitorModel implements ITaskMonitorModel {
 
 function newestFirst(a: ITaskView, b: ITaskView): number {
   return b.submitted_at - a.submitted_at || a.id.localeCompare(b.id);
+}
+
+type Json = Record<string, unknown>;
+
+function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0;
+}
+
+function isCountOrNull(value: unknown): value is number | null {
+  return value === null || isCount(value);
+}
+
+function isStringOrNull(value: unknown): value is string | null {
+  return value === null || typeof value === 'string';
+}
+
+/**
+ * Whether `value` is a placement as the bridge documents it. Anything else
+ * (an older bridge without one, an unknown kind) is not shown.
+ */
+export function isPlacement(value: unknown): value is Placement {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return false;
+  }
+  const p = value as Json;
+  if (typeof p.hostname !== 'string') {
+    return false;
+  }
+  switch (p.kind) {
+    case 'local':
+      return isCount(p.cpus) && isCount(p.gpus);
+    case 'slurm':
+      return (
+        typeof p.job_id === 'string' &&
+        isCount(p.nodes) &&
+        isStringOrNull(p.node_list) &&
+        isCount(p.cpus) &&
+        isCountOrNull(p.gpus) &&
+        isStringOrNull(p.time_left) &&
+        (p.end_time === null || typeof p.end_time === 'number')
+      );
+    case 'flux':
+      return (
+        typeof p.uri === 'string' &&
+        isCountOrNull(p.nodes) &&
+        isCountOrNull(p.cpus) &&
+        isCountOrNull(p.gpus)
+      );
+    default:
+      return false;
+  }
 }
