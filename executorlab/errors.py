@@ -20,5 +20,11 @@ class ExecutorlabWorkerError(RuntimeError):
     """The worker process died or could not run the task (not an exception of the function itself)."""
 
 
+class ExecutorlabJobError(ExecutorlabWorkerError):
+    """A cluster executor's batch job ended without a result: its submission failed, or the batch system
+    ended it (TIMEOUT, OUT_OF_MEMORY, CANCELLED, NODE_FAIL, ...) or it crashed. The message names the job,
+    the batch system's state and the end of the job's stderr."""
+
+
 class BridgeConnectionError(ConnectionError):
     """The bridge could not be reached, or stopped while a task was pending."""

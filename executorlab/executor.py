@@ -497,3 +497,142 @@ class FluxJobExecutor(_InteractiveExecutor):
             openmpi_oversubscribe=False,
             backend_options={"pmi_mode": pmi_mode, "scheduler_env": env, "flux_executor_nesting": bool(flux_executor_nesting)},
         )
+
+
+class _ClusterExecutor(BaseExecutor):
+    """One batch job per call, through the cache directory's files; the jobs go on without the kernel."""
+
+    def __init__(self, *, max_workers, cache_directory, max_cores, resource_dict, pysqa_config_directory, pmi_mode,
+                 block_allocation, init_function, disable_dependencies, plot_dependency_graph,
+                 plot_dependency_graph_filename, export_workflow_filename, wait, openmpi_oversubscribe):
+        if max_workers is not None or max_cores is not None:
+            raise ValueError(
+                "max_workers and max_cores cannot be controlled with one job per call: the batch system decides "
+                "how many of the jobs run at once"
+            )
+        if block_allocation or init_function is not None:
+            raise NotImplementedError(
+                f"{type(self).__name__} runs one job per call; block_allocation=True and init_function are not supported "
+                "(use SlurmJobExecutor or FluxJobExecutor inside an allocation for warm workers)"
+            )
+        _not_yet("plot_dependency_graph", plot_dependency_graph, False)
+        _not_yet("plot_dependency_graph_filename", plot_dependency_graph_filename, None)
+        _not_yet("export_workflow_filename", export_workflow_filename, None)
+        self._wait = bool(wait)
+        super().__init__(
+            max_workers=None,
+            max_cores=None,
+            resource_dict=resource_dict,
+            openmpi_oversubscribe=openmpi_oversubscribe,
+            disable_dependencies=disable_dependencies,
+            # executorlib's default: every call goes through the files of a cache directory.
+            cache_directory=os.path.abspath(cache_directory or "executorlib_cache"),
+            backend_options={
+                "pmi_mode": pmi_mode,
+                "pysqa_config_directory": os.path.abspath(pysqa_config_directory) if pysqa_config_directory else None,
+            },
+        )
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """With ``wait=False`` (here or in the constructor) return once every call is submitted; the jobs go
+        on, and the same calls submitted again later, from any process, attach to them or read their results
+        from the cache."""
+        if wait and self._wait:
+            super().shutdown(wait=True, cancel_futures=cancel_futures)
+            return
+        with self._lock:
+            if self._shutdown:
+                return
+            self._shutdown = True
+            pending = list(self._futures)
+        if cancel_futures:
+            for future in pending:
+                cancel_future(future)
+        client = self._client
+        if client is not None and client.is_current():
+            client.request(
+                {"type": "shutdown_executor", "executor_id": self._id, "wait": False, "cancel_futures": cancel_futures},
+                timeout=None,
+            )
+
+
+class SlurmClusterExecutor(_ClusterExecutor):
+    """Submit every call as a SLURM job (``sbatch``) that runs it from the cache directory's input file.
+
+    Same parameters as ``executorlib.SlurmClusterExecutor``. A future passed as an argument becomes
+    ``--dependency=afterok:<job>``; ``resource_dict["submission_template"]`` (or the template of
+    ``pysqa_config_directory``) is the job script, a Jinja template as in executorlib.
+    """
+
+    _backend = "slurm-cluster"
+
+    def __init__(
+        self,
+        max_workers: Optional[int] = None,
+        cache_directory: Optional[str] = None,
+        max_cores: Optional[int] = None,
+        resource_dict: Optional[dict] = None,
+        pysqa_config_directory: Optional[str] = None,
+        pmi_mode: Optional[str] = None,
+        hostname_localhost: Optional[bool] = None,
+        block_allocation: bool = False,
+        init_function: Optional[Callable] = None,
+        disable_dependencies: bool = False,
+        refresh_rate: float = 0.01,
+        plot_dependency_graph: bool = False,
+        plot_dependency_graph_filename: Optional[str] = None,
+        export_workflow_filename: Optional[str] = None,
+        log_obj_size: bool = False,
+        wait: bool = True,
+        openmpi_oversubscribe: bool = False,
+    ):
+        super().__init__(
+            max_workers=max_workers, cache_directory=cache_directory, max_cores=max_cores,
+            resource_dict=resource_dict, pysqa_config_directory=pysqa_config_directory, pmi_mode=pmi_mode,
+            block_allocation=block_allocation, init_function=init_function,
+            disable_dependencies=disable_dependencies, plot_dependency_graph=plot_dependency_graph,
+            plot_dependency_graph_filename=plot_dependency_graph_filename,
+            export_workflow_filename=export_workflow_filename, wait=wait,
+            openmpi_oversubscribe=openmpi_oversubscribe,
+        )
+
+
+class FluxClusterExecutor(_ClusterExecutor):
+    """Submit every call as a flux job (``flux batch``), the way SlurmClusterExecutor does with SLURM.
+
+    Same parameters as ``executorlib.FluxClusterExecutor``.
+    """
+
+    _backend = "flux-cluster"
+
+    def __init__(
+        self,
+        max_workers: Optional[int] = None,
+        cache_directory: Optional[str] = None,
+        max_cores: Optional[int] = None,
+        resource_dict: Optional[dict] = None,
+        pysqa_config_directory: Optional[str] = None,
+        pmi_mode: Optional[str] = None,
+        hostname_localhost: Optional[bool] = None,
+        block_allocation: bool = False,
+        init_function: Optional[Callable] = None,
+        disable_dependencies: bool = False,
+        refresh_rate: float = 0.01,
+        plot_dependency_graph: bool = False,
+        plot_dependency_graph_filename: Optional[str] = None,
+        export_workflow_filename: Optional[str] = None,
+        log_obj_size: bool = False,
+        wait: bool = True,
+        openmpi_oversubscribe: bool = False,
+    ):
+        if openmpi_oversubscribe:
+            raise ValueError("openmpi_oversubscribe=True is not supported by flux: it cannot oversubscribe cores")
+        super().__init__(
+            max_workers=max_workers, cache_directory=cache_directory, max_cores=max_cores,
+            resource_dict=resource_dict, pysqa_config_directory=pysqa_config_directory, pmi_mode=pmi_mode,
+            block_allocation=block_allocation, init_function=init_function,
+            disable_dependencies=disable_dependencies, plot_dependency_graph=plot_dependency_graph,
+            plot_dependency_graph_filename=plot_dependency_graph_filename,
+            export_workflow_filename=export_workflow_filename, wait=wait,
+            openmpi_oversubscribe=False,
+        )

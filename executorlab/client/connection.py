@@ -20,7 +20,7 @@ import zmq
 
 from executorlab import transport
 from executorlab.client import bridge_process
-from executorlab.errors import BridgeConnectionError, ExecutorlabWorkerError, RemoteTraceback
+from executorlab.errors import BridgeConnectionError, ExecutorlabJobError, ExecutorlabWorkerError, RemoteTraceback
 from executorlab.futures import cancel_future, notify_cancelled
 from executorlab.protocol import batch, encode, unbatch
 
@@ -66,6 +66,8 @@ def remote_exception(message: dict, blobs: list) -> BaseException:
             exception = ValueError(text)
         elif kind == "TimeoutError":  # run_time_max: the bridge killed the call
             exception = TimeoutError(text)
+        elif kind == ExecutorlabJobError.__name__:
+            exception = ExecutorlabJobError(text)
         else:
             exception = ExecutorlabWorkerError(text if kind == ExecutorlabWorkerError.__name__ else f"{kind}: {text}")
     if message.get("traceback"):

@@ -31,7 +31,8 @@ def _why_not() -> str:
 class SlurmCluster:
     def __init__(self):
         # Ports of their own: a developer's SLURM on the default 6817/6818 keeps running.
-        self.env = {"BASE": str(BASE), "CPUS": str(CPUS), "CTLD_PORT": "6917", "SLURMD_PORT": "6918"}
+        port = int(os.environ.get("EXECUTORLAB_TEST_SLURM_PORT", "6917"))
+        self.env = {"BASE": str(BASE), "CPUS": str(CPUS), "CTLD_PORT": str(port), "SLURMD_PORT": str(port + 1)}
         self.conf = BASE / "etc" / "slurm.conf"
 
     def start(self) -> None:

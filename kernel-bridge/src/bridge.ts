@@ -4,7 +4,10 @@ import { realpathSync, rmSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
 import * as zmq from 'zeromq';
 import { BlockAllocationBackend, processLauncher } from './backends/block.js';
+import { ClusterBackend, ClusterJobs } from './backends/cluster.js';
 import { FluxLauncher } from './backends/flux.js';
+import { FluxBatchSystem, SlurmBatchSystem, type BatchSystem } from './cluster/batch-system.js';
+import { JobWatcher } from './cluster/job-watcher.js';
 import type { WorkerLauncher } from './backends/launcher.js';
 import { LocalLauncher } from './backends/local.js';
 import { OneProcessBackend } from './backends/one-process.js';
@@ -30,6 +33,7 @@ import {
 } from './protocol/messages.js';
 import { blockGpuProblem, isEmptyResourceDict, mergeResourceDicts } from './resources/capabilities.js';
 import { HostProbe } from './resources/host.js';
+import { PlacementProbe } from './resources/placement.js';
 import { RequestError, Scheduler } from './scheduler/scheduler.js';
 import { mergeResources, type Task } from './scheduler/task.js';
 import { CacheBrowser } from './cache/browser.js';
@@ -82,6 +86,8 @@ export class Bridge {
   private readonly clients = new Map<string, Client>();
   private readonly senders = new Map<string, Client>();
   private readonly host = new HostProbe();
+  /** Where the bridge runs (this machine, a SLURM job, a flux instance), for the panel. */
+  private readonly placement = new PlacementProbe({ localGpus: () => this.host.gpus.devices.length });
   private readonly token = randomBytes(24).toString('hex');
   private readonly api: ApiServer;
   private readonly cache: CacheStore;
@@ -100,6 +106,8 @@ export class Bridge {
   /** Calls that started and were not announced yet, with when they started (performance.now()). */
   private readonly startedCalls = new Map<Task, number>();
   private runningNotices: NodeJS.Timeout | null = null;
+  /** Per batch system (slurm, flux): how its jobs are submitted, followed, and found by their dependents. */
+  private readonly batchQueues = new Map<string, { system: BatchSystem; watcher: JobWatcher; jobs: ClusterJobs }>();
 
   constructor(private readonly options: BridgeOptions) {
     this.workers = new WorkerHub(options.log);
@@ -125,7 +133,8 @@ export class Bridge {
             started: this.started,
             instance_id: this.instanceId,
             memory: { rss: memory.rss, heap_used: memory.heapUsed, heap_total: memory.heapTotal, external: memory.external },
-            held_result_bytes: this.scheduler.heldResultBytes
+            held_result_bytes: this.scheduler.heldResultBytes,
+            placement: this.placement.latest()
           };
         },
         tasks: () => ({ tasks: this.scheduler.views() }),
@@ -147,6 +156,7 @@ export class Bridge {
       this.toClient(task.clientId, { v: 1, type: 'stream', task_id: task.id, name, text })
     );
     this.scheduler.on('finished', (task, outcome) => {
+      for (const queue of this.batchQueues.values()) queue.jobs.finished(task.id);
       const id = this.cachedCallOf.get(task.id);
       if (id !== undefined) {
         this.cachedCallOf.delete(task.id);
@@ -165,6 +175,8 @@ export class Bridge {
     const serverKeys = zmq.curveKeyPair();
     const gpus = await this.host.detectGpus();
     this.scheduler.gpus.reset(gpus.devices);
+    const placement = await this.placement.current();
+    this.options.log(`runs ${placement.kind === 'slurm' ? `inside SLURM job ${placement.job_id}` : placement.kind === 'flux' ? `inside the flux instance ${placement.uri}` : 'on this machine'}`);
     this.options.log(`GPUs for tasks: ${gpus.devices.length ? gpus.devices.join(',') : 'none'} (${gpus.source})`);
     await this.zap.start();
     this.zap.allow(clientKeys.publicKey);
@@ -446,6 +458,7 @@ export class Bridge {
     if (!options.block_allocation && (options.init_function || options.restart_limit > 0)) {
       throw new RequestError('init_function and restart_limit need block_allocation=True: they are about long-lived workers');
     }
+    if (message.backend === 'slurm-cluster' || message.backend === 'flux-cluster') return this.clusterBackend(client, message);
     const launcher = this.launcher(client, message);
     const setup = { launcher, pythonpath: client.pythonpath, bridgeFile: this.workerFile };
     const resources = mergeResources(options.resource_dict, {});
@@ -477,6 +490,35 @@ export class Bridge {
       restartLimit: options.restart_limit,
       executorName: message.name,
       checkResources: dict => launcher.resourceProblems(dict),
+      log: this.options.log
+    });
+  }
+
+  /** One batch job per call; the batch system's watcher and job registry are shared by its executors. */
+  private clusterBackend(client: Client, message: Extract<ClientMessage, { type: 'create_executor' }>): Backend {
+    const { options } = message;
+    if (options.block_allocation) {
+      throw new RequestError(`${message.name} runs one job per call; block_allocation=True (workers as queue jobs) is not supported`);
+    }
+    const name = message.backend === 'slurm-cluster' ? 'slurm' : 'flux';
+    let queue = this.batchQueues.get(name);
+    if (!queue) {
+      const system = name === 'slurm' ? new SlurmBatchSystem() : new FluxBatchSystem();
+      queue = { system, watcher: new JobWatcher(system, this.options.log), jobs: new ClusterJobs() };
+      this.batchQueues.set(name, queue);
+    }
+    return new ClusterBackend({
+      batch: queue.system,
+      watcher: queue.watcher,
+      jobs: queue.jobs,
+      files: this.cache.files,
+      python: client.python,
+      pythonpath: client.pythonpath,
+      pmiMode: options.pmi_mode,
+      openmpiOversubscribe: options.openmpi_oversubscribe,
+      pysqaConfigDirectory: options.pysqa_config_directory,
+      executorName: message.name,
+      dependency: id => this.scheduler.dependency(id),
       log: this.options.log
     });
   }

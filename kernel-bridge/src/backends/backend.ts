@@ -22,6 +22,15 @@ export interface Backend {
    * empty when it can. `perTask` is the call's own dict, undefined when checking the executor's defaults.
    */
   resourceProblems?(merged: ResourceDict, perTask?: ResourceDict): Promise<string[]>;
+  /**
+   * Calls run as batch jobs: the batch system enforces run_time_max, the job writes the cache file, and
+   * jobs go on when the kernel goes (they are not cancelled when their client leaves or the bridge stops).
+   */
+  readonly batchJobs?: boolean;
+  /** Batch jobs: resolves once each of these calls has its job (or finished), so the kernel may leave. */
+  submitted?(taskIds: string[]): Promise<void>;
+  /** A call may start before `dependency`'s call finished: the batch system orders them (afterok). */
+  startsBefore?(dependency: Backend): boolean;
   /** Run the task; `inputs` are its function and (args, kwargs) blobs, then its dependencies' results. */
   run(task: Task, inputs: Buffer[], hooks: RunHooks): Promise<TaskOutcome>;
   /** Kill the task if it runs here, or drop it if it waits here for a worker (its run() then resolves

@@ -8,7 +8,8 @@ import type { Resources } from '../scheduler/task.js';
 
 /** PYTHONPATH of a worker: the kernel's folders first, so its modules import in the worker. */
 export function workerPythonPath(pythonpath: string[]): Record<string, string> {
-  return { PYTHONPATH: [...pythonpath, process.env.PYTHONPATH ?? ''].filter(Boolean).join(':') };
+  const folders = [...pythonpath, ...(process.env.PYTHONPATH ?? '').split(':')].filter(Boolean);
+  return { PYTHONPATH: [...new Set(folders)].join(':') };
 }
 
 export interface WorkerSetup {

@@ -38,3 +38,33 @@ export function unpickleNumber(bytes: Uint8Array): number | null {
   }
   return value !== null && bytes[end] === 0x2e ? value : null;
 }
+
+/** A pickle that loads as the int `value` (protocol 4, LONG1): a job's queue_id, flux ids beyond 2**53 too. */
+export function pickleInt(value: bigint): Uint8Array {
+  const bytes: number[] = [];
+  let v = value;
+  // Little-endian two's complement, as short as it can be.
+  while (!((v === 0n && (bytes.length === 0 || (bytes[bytes.length - 1] & 0x80) === 0)) || (v === -1n && bytes.length > 0 && bytes[bytes.length - 1] & 0x80))) {
+    bytes.push(Number(v & 0xffn));
+    v >>= 8n;
+  }
+  return Uint8Array.from([0x80, 4, 0x8a, bytes.length, ...bytes, 0x2e]);
+}
+
+/** The int a pickle holds, exactly (BININT1/2, BININT, LONG1 up to 8 bytes); null for anything else. */
+export function unpickleInt(bytes: Uint8Array): bigint | null {
+  let at = 0;
+  if (bytes[at] === 0x80) at += 2;
+  if (bytes[at] === 0x95) at += 9;
+  const op = bytes[at];
+  if (op === 0x8a) {
+    const n = bytes[at + 1];
+    if (n > 8 || bytes.length < at + 3 + n || bytes[at + 2 + n] !== 0x2e) return null;
+    let v = 0n;
+    for (let i = n - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[at + 2 + i]);
+    if (n > 0 && bytes[at + 1 + n] & 0x80) v -= 1n << BigInt(8 * n);
+    return v;
+  }
+  const small = unpickleNumber(bytes);
+  return small !== null && Number.isInteger(small) ? BigInt(small) : null;
+}

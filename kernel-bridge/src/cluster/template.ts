@@ -158,6 +158,15 @@ export const DEFAULT_SLURM_TEMPLATE = `#!/bin/bash
 #SBATCH --error={{error_file}}
 #SBATCH --ntasks={{cores}}
 #SBATCH --cpus-per-task={{threads_per_core}}
+{%- if num_nodes %}
+#SBATCH --nodes={{num_nodes}}
+{%- endif %}
+{%- if exclusive %}
+#SBATCH --exclusive
+{%- endif %}
+{%- if gpus_per_core %}
+#SBATCH --gpus-per-task={{gpus_per_core}}
+{%- endif %}
 {%- if partition %}
 #SBATCH --partition={{partition}}
 {%- endif %}
@@ -182,6 +191,15 @@ export const DEFAULT_FLUX_TEMPLATE = `#!/bin/bash
 # flux: --error={{error_file}}
 # flux: -n {{cores}}
 # flux: -c {{threads_per_core}}
+{%- if num_nodes %}
+# flux: -N {{num_nodes}}
+{%- endif %}
+{%- if exclusive %}
+# flux: --exclusive
+{%- endif %}
+{%- if gpus_per_core %}
+# flux: -g {{gpus_per_core}}
+{%- endif %}
 {%- if run_time_max %}
 # flux: -t {{run_time_max}}s
 {%- endif %}

@@ -152,7 +152,10 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     executor.unfinished += 1;
     for (const dep of upstream) {
       this.registerDependent(dep, task);
-      if (!isFinal(dep.state)) task.pendingDependencies += 1;
+      if (isFinal(dep.state)) continue;
+      const depBackend = this.executors.get(dep.executorId)?.backend;
+      if (depBackend && executor.backend.startsBefore?.(depBackend)) (task.early ??= new Set()).add(dep.id);
+      else task.pendingDependencies += 1;
     }
     // The cache is looked up while the dependencies run: a hit needs none of them.
     if (task.cache && this.cache) {
@@ -224,7 +227,12 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     // Warm workers (block allocation) outlive their tasks: they are stopped once nothing is left to run.
     const stopped = this.drained(executor).then(() => executor.backend.shutdown());
     if (wait) await stopped;
-    else stopped.catch(() => {});
+    else {
+      stopped.catch(() => {});
+      // Batch jobs outlive the kernel, once they are submitted: the kernel may leave after that.
+      const unfinished = this.tasksOf(executor).filter(task => !isFinal(task.state));
+      await executor.backend.submitted?.(unfinished.map(task => task.id));
+    }
   }
 
   /** Block allocation: grow or shrink the pool of warm workers; queued tasks start on new ones. */
@@ -262,7 +270,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       executor.shutdown = true;
       for (const task of this.tasksOf(executor)) {
         task.orphaned = true;
-        if (!isFinal(task.state)) this.cancel(task.id);
+        // Batch jobs go on; their results land in the cache, where the same calls find them again.
+        if (!isFinal(task.state) && !executor.backend.batchJobs) this.cancel(task.id);
         else this.emit('task', task);
       }
       void executor.backend.shutdown();
@@ -272,6 +281,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   async close(): Promise<void> {
     for (const executor of this.executors.values()) {
       executor.shutdown = true;
+      if (executor.backend.batchJobs) continue; // a later bridge attaches to the jobs
       for (const task of this.tasksOf(executor)) if (!isFinal(task.state) && task.state !== 'running') this.cancel(task.id);
     }
     await Promise.allSettled([...this.executors.values()].map(e => e.backend.shutdown()));
@@ -279,6 +289,13 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
 
   task(taskId: string): Task | undefined {
     return this.tasks.get(taskId);
+  }
+
+  /** A task and, once it finished, its outcome (held while tasks that depend on it are unfinished). */
+  dependency(taskId: string): { task: Task; outcome: TaskOutcome | null | undefined } | undefined {
+    const task = this.tasks.get(taskId);
+    if (!task) return undefined;
+    return { task, outcome: isFinal(task.state) ? (this.results.get(taskId) ?? null) : undefined };
   }
 
   views(): TaskView[] {
@@ -325,9 +342,10 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     if (isFinal(dep.state)) this.results.pin(dep.id);
   }
 
-  /** The task no longer needs its dependencies' results held for it. */
-  private releaseDependencies(task: Task): void {
+  /** The task no longer needs its dependencies' results held for it (`finishedOnly`: of those that finished). */
+  private releaseDependencies(task: Task, finishedOnly = false): void {
     for (const id of task.dependencies) {
+      if (finishedOnly && task.early?.has(id) && !isFinal(this.tasks.get(id)?.state ?? 'done')) continue;
       const set = this.dependents.get(id);
       if (!set?.delete(task)) continue;
       if (set.size === 0) this.dependents.delete(id);
@@ -365,8 +383,13 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       executor.running += 1;
       executor.coresInUse += coresOf(task);
       if (this.takesGpus(executor, task)) task.gpus = this.gpus.take(gpusOf(task));
-      const inputs = [...task.blobs, ...task.dependencies.map(id => (this.results.get(id) as { result: Buffer }).result)];
-      this.releaseDependencies(task);
+      // Dependencies it started before (batch jobs) are read by the job itself.
+      const finished = task.dependencies.filter(id => !task.early?.has(id) || isFinal(this.tasks.get(id)?.state ?? 'done'));
+      const inputs = [...task.blobs, ...finished.flatMap(id => {
+        const outcome = this.results.get(id);
+        return outcome?.ok ? [outcome.result] : [];
+      })];
+      this.releaseDependencies(task, true);
       void this.start(executor, task, inputs);
     }
   }
@@ -380,7 +403,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
         started: () => {
           task.startedAt = Date.now();
           this.setState(task, 'running');
-          if (limit !== null) deadline = this.killAfter(executor, task, limit);
+          // A batch job's limit is the batch system's (its own TIMEOUT state).
+          if (limit !== null && !executor.backend.batchJobs) deadline = this.killAfter(executor, task, limit);
         },
         stream: (name, text) => {
           appendOutput(task, text);
@@ -408,9 +432,9 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     task.gpus = [];
     if (this.cancelRequested.delete(task.id)) {
       this.finish(task, 'cancelled', null);
-    } else {
+    } else if (!isFinal(task.state)) {
       if (!outcome.ok) task.failure = outcome.failure;
-      else if (task.cache && this.cache) {
+      else if (task.cache && this.cache && !executor.backend.batchJobs) {
         const { ref, inputs } = task.cache;
         void this.cache.store(ref, task.fnName, inputs, outcome.result, outcome.runtime, outcome.summary ?? null);
       }
@@ -449,6 +473,10 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     this.emit('finished', task, outcome);
     this.rememberFinished(task);
     for (const dependent of waiting) {
+      if (dependent.early?.has(task.id)) {
+        if (state !== 'done') this.abandon(dependent, outcome);
+        continue;
+      }
       if (state === 'done') {
         dependent.pendingDependencies -= 1;
         if (dependent.pendingDependencies === 0 && dependent.state === 'waiting') this.enqueue(dependent);
@@ -458,6 +486,16 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
         this.finish(dependent, 'cancelled', null);
       }
     }
+  }
+
+  /** A call started ahead of a dependency that failed or was cancelled: its job would wait forever. */
+  private abandon(task: Task, upstream: TaskOutcome | null): void {
+    if (isFinal(task.state)) return;
+    const executor = this.executors.get(task.executorId)!;
+    const dispatched = task.state === 'running' || (task.state === 'queued' && !executor.queue.remove(task.id));
+    if (dispatched) executor.backend.cancel(task.id);
+    if (upstream && !upstream.ok) this.failFromUpstream(task, upstream);
+    else this.finish(task, 'cancelled', null);
   }
 
   private rememberFinished(task: Task): void {

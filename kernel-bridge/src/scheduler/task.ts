@@ -28,6 +28,8 @@ export interface Task {
   readonly blobs: Buffer[];
   /** Tasks whose results this one's arguments refer to. */
   readonly dependencies: string[];
+  /** Dependencies the task does not wait for: their batch jobs and its job are ordered by the batch system. */
+  early?: Set<string>;
   /** Dependencies not finished yet; the task waits while this is non-zero. */
   pendingDependencies: number;
   /** What the function printed, the last OUTPUT_LIMIT characters of it. */
