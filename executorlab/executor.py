@@ -530,6 +530,8 @@ class _ClusterExecutor(BaseExecutor):
             backend_options={
                 "pmi_mode": pmi_mode,
                 "pysqa_config_directory": os.path.abspath(pysqa_config_directory) if pysqa_config_directory else None,
+                # The kernel's flux instance (FLUX_URI) takes FluxClusterExecutor's jobs.
+                "scheduler_env": _scheduler_env(),
             },
         )
 

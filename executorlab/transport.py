@@ -16,6 +16,9 @@ def _ipc_path(endpoint: str):
 
 def endpoint_for(info: dict, tcp_key: str, ipc_key: str) -> str:
     """The endpoint to connect to: the IPC one when it is on this host and exists, else TCP."""
+    # TCP with CURVE even on the bridge's host: how workers on other nodes connect (tests force it so).
+    if os.environ.get("EXECUTORLAB_TRANSPORT") == "tcp":
+        return info[tcp_key]
     path = _ipc_path(info.get(ipc_key))
     if path and info.get("hostname") == _socket.gethostname() and os.path.exists(path):
         return info[ipc_key]

@@ -14,6 +14,8 @@ APT_PACKAGES=(
   python3-jupyter-server python3-jupyterlab-server python3-ipykernel
   python3-pytest python3-pytest-timeout python3-venv python3-pip python3-setuptools python3-wheel
   chromium
+  # A real single-node SLURM for the SLURM tests (started and stopped by the test session itself).
+  slurmctld slurmd slurm-client munge libpmix-dev
 )
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
@@ -81,7 +83,8 @@ case "${1:-}" in
     run_layer "bridge unit tests" npm test --silent -w @executorlab/kernel-bridge
     run_layer "frontend unit tests" npm run test:frontend --silent
     run_layer "UI tests (Playwright, Chromium)" npm run test:ui --silent
-    run_layer "pytest (real bridge, workers, mpiexec, Jupyter server)" /usr/bin/python3 -m pytest -q executorlab/tests
+    # The SLURM tests must run here: a SLURM that cannot start fails them instead of skipping them.
+    run_layer "pytest (real bridge, workers, mpiexec, SLURM, Jupyter server)" env EXECUTORLAB_REQUIRE_SLURM=1 /usr/bin/python3 -m pytest -q -rs executorlab/tests
     if ((${#failed[@]})); then
       say "failed layers: ${failed[*]}"
       exit 1

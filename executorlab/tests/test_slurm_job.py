@@ -2,6 +2,7 @@
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import textwrap
@@ -137,3 +138,27 @@ with SlurmJobExecutor() as exe:
 """, {})
     out = output_of(result)
     assert out["step"] is not None and out["job"] is not None
+
+
+def test_workers_from_other_nodes_connect_over_tcp_with_curve(tmp_path):
+    # One node here: EXECUTORLAB_TRANSPORT=tcp makes the steps connect the way workers on other nodes do.
+    saved = dict(os.environ)
+    os.environ.update({"EXECUTORLAB_TRANSPORT": "tcp"})
+    try:
+        bridge = StandaloneBridge(tmp_path, "--worker-host", "0.0.0.0", "--client-timeout", "5")
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    try:
+        worker_file = json.loads((tmp_path / "bridge-worker.json").read_text())
+        assert worker_file["worker_endpoint"].startswith(f"tcp://{socket.gethostname()}:"), "advertised by host name"
+        result = in_allocation(PRELUDE + """
+def endpoint():
+    return os.environ["EXECUTORLAB_WORKER_ENDPOINT"]
+
+with SlurmJobExecutor() as exe:
+    print(json.dumps(exe.submit(endpoint).result()))
+""", bridge.env)
+        assert output_of(result) == worker_file["worker_endpoint"]
+    finally:
+        bridge.stop()

@@ -100,8 +100,10 @@ class Worker:
         self.socket.setsockopt(zmq.LINGER, 5000)
         # Unique per bridge whichever socket (IPC, TCP) it arrives on: the bridge answers by routing id.
         self.socket.setsockopt(zmq.ROUTING_ID, f"w-{worker_id}".encode())
-        transport.connect(self.socket, credentials, "worker_endpoint", "worker_ipc_endpoint",
-                          credentials["public_key"], credentials["secret_key"])
+        endpoint = transport.connect(self.socket, credentials, "worker_endpoint", "worker_ipc_endpoint",
+                                     credentials["public_key"], credentials["secret_key"])
+        # Which way this worker reached the bridge (IPC here, TCP with CURVE from another node).
+        os.environ["EXECUTORLAB_WORKER_ENDPOINT"] = endpoint
         # A task's threads may print (and so send) while the main thread uses the socket.
         self.lock = threading.Lock()
         self.queue = collections.deque()

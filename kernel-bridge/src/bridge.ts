@@ -5,7 +5,7 @@ import { availableParallelism, hostname } from 'node:os';
 import * as zmq from 'zeromq';
 import { BlockAllocationBackend, processLauncher } from './backends/block.js';
 import { ClusterBackend, ClusterJobs } from './backends/cluster.js';
-import { FluxLauncher } from './backends/flux.js';
+import { FluxLauncher, fluxUri } from './backends/flux.js';
 import { FluxBatchSystem, SlurmBatchSystem, type BatchSystem } from './cluster/batch-system.js';
 import { JobWatcher } from './cluster/job-watcher.js';
 import type { WorkerLauncher } from './backends/launcher.js';
@@ -52,6 +52,8 @@ export interface BridgeOptions {
   connectionFile: string;
   /** Interface the ZeroMQ endpoints bind: 127.0.0.1 on a workstation, 0.0.0.0 for other nodes. */
   zmqHost: string;
+  /** Interface the workers' endpoint binds; 0.0.0.0 when workers start on other nodes (srun, flux). */
+  workerHost?: string;
   httpHost: string;
   httpPort: number;
   maxMessageBytes: number;
@@ -191,7 +193,12 @@ export class Bridge {
     // Results of short calls reach a kernel in batches while they stream in (at most 1 ms later).
     const coalesce = { within: 0.2, delay: 1 };
     this.clientEndpoint = new RouterEndpoint('clients', { ...endpointOptions, coalesce }, this.onClient, this.options.log);
-    this.workerEndpoint = new RouterEndpoint('workers', endpointOptions, this.workers.handle, this.options.log);
+    this.workerEndpoint = new RouterEndpoint(
+      'workers',
+      { ...endpointOptions, host: this.options.workerHost ?? this.options.zmqHost },
+      this.workers.handle,
+      this.options.log
+    );
     this.workers.attach(this.workerEndpoint);
     const clientAddress = await this.clientEndpoint.bind();
     const workerAddress = await this.workerEndpoint.bind();
@@ -201,7 +208,8 @@ export class Bridge {
       version: 1,
       instance_id: this.instanceId,
       hostname: hostname(),
-      worker_endpoint: workerAddress.tcp,
+      // Bound to every interface: other nodes reach it by this host's name.
+      worker_endpoint: workerAddress.tcp.replace('tcp://0.0.0.0:', `tcp://${hostname()}:`),
       worker_ipc_endpoint: workerAddress.ipc,
       server_public_key: serverKeys.publicKey,
       public_key: workerKeys.publicKey,
@@ -500,10 +508,12 @@ export class Bridge {
     if (options.block_allocation) {
       throw new RequestError(`${message.name} runs one job per call; block_allocation=True (workers as queue jobs) is not supported`);
     }
-    const name = message.backend === 'slurm-cluster' ? 'slurm' : 'flux';
+    // Flux jobs go to the kernel's instance (its FLUX_URI), if it runs in one: one queue per instance.
+    const uri = message.backend === 'flux-cluster' ? fluxUri(options.scheduler_env, process.env) : null;
+    const name = message.backend === 'slurm-cluster' ? 'slurm' : `flux ${uri ?? ''}`;
     let queue = this.batchQueues.get(name);
     if (!queue) {
-      const system = name === 'slurm' ? new SlurmBatchSystem() : new FluxBatchSystem();
+      const system = message.backend === 'slurm-cluster' ? new SlurmBatchSystem() : new FluxBatchSystem(uri);
       queue = { system, watcher: new JobWatcher(system, this.options.log), jobs: new ClusterJobs() };
       this.batchQueues.set(name, queue);
     }

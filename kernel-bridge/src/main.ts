@@ -3,11 +3,13 @@ import { parseArgs } from 'node:util';
 import { Bridge } from './bridge.js';
 import { defaultCacheRoots } from './cache/browser.js';
 
-const USAGE = `usage: executorlab-bridge --connection-file PATH [--zmq-host 127.0.0.1] [--http-host 127.0.0.1]
+const USAGE = `usage: executorlab-bridge --connection-file PATH [--zmq-host 127.0.0.1] [--worker-host H] [--http-host 127.0.0.1]
        [--http-port 0] [--max-message-mb 2048] [--client-timeout SECONDS] [--exit-with-parent PID]
        [--cache-root DIR ...]
 The client timeout defaults to $EXECUTORLAB_CLIENT_TIMEOUT or 15 s. The cache browser opens cache
-directories inside a --cache-root (default: the home and temporary folders) or used by a kernel.`;
+directories inside a --cache-root (default: the home and temporary folders) or used by a kernel. The workers' endpoint
+binds --worker-host (default: $EXECUTORLAB_WORKER_HOST, else 0.0.0.0 inside a multi-node SLURM job or a flux
+instance, where workers start on other nodes, else the --zmq-host).`;
 
 function fail(message: string): never {
   process.stderr.write(`executorlab-bridge: ${message}\n${USAGE}\n`);
@@ -25,6 +27,15 @@ function log(line: string): void {
   process.stderr.write(`[executorlab-bridge ${new Date().toISOString()}] ${line}\n`);
 }
 
+/**
+ * Workers on other nodes of the bridge's own allocation (a multi-node SLURM job, a flux instance) connect
+ * over TCP, so the worker endpoint listens on every interface there (CURVE keeps strangers out).
+ */
+function defaultWorkerHost(zmqHost: string, env: NodeJS.ProcessEnv): string {
+  const nodes = Number(env.SLURM_JOB_NUM_NODES ?? env.SLURM_NNODES ?? 1);
+  return nodes > 1 || env.FLUX_URI ? '0.0.0.0' : zmqHost;
+}
+
 async function main(): Promise<void> {
   let values;
   try {
@@ -32,6 +43,7 @@ async function main(): Promise<void> {
       options: {
         'connection-file': { type: 'string' },
         'zmq-host': { type: 'string', default: '127.0.0.1' },
+        'worker-host': { type: 'string', default: process.env.EXECUTORLAB_WORKER_HOST },
         'http-host': { type: 'string', default: '127.0.0.1' },
         'http-port': { type: 'string' },
         'max-message-mb': { type: 'string' },
@@ -49,6 +61,7 @@ async function main(): Promise<void> {
   const bridge = new Bridge({
     connectionFile,
     zmqHost: values['zmq-host']!,
+    workerHost: values['worker-host'] ?? defaultWorkerHost(values['zmq-host']!, process.env),
     httpHost: values['http-host']!,
     httpPort: intOption('http-port', values['http-port'], 0),
     maxMessageBytes: intOption('max-message-mb', values['max-message-mb'], 2048) * 1024 * 1024,

@@ -47,9 +47,9 @@ export function shellQuote(word: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'"'"'`)}'`;
 }
 
-async function run(command: string[], what: string, cwd?: string): Promise<string> {
+async function run(command: string[], what: string, cwd?: string, env: Record<string, string> = {}): Promise<string> {
   const [file, ...args] = command;
-  const result = await execa(file, args, { reject: false, stdin: 'ignore', timeout: 60_000, ...(cwd ? { cwd } : {}) });
+  const result = await execa(file, args, { reject: false, stdin: 'ignore', timeout: 60_000, env, ...(cwd ? { cwd } : {}) });
   if (result.exitCode !== 0) {
     const why = String(result.stderr || result.stdout || result.shortMessage).trim();
     throw new BatchCommandError(`${what} failed (\`${command.join(' ')}\`, exit code ${result.exitCode ?? 'none'}): ${why}`);
@@ -99,6 +99,12 @@ export class SlurmBatchSystem implements BatchSystem {
 export class FluxBatchSystem implements BatchSystem {
   readonly name = 'flux';
   readonly defaultTemplate = DEFAULT_FLUX_TEMPLATE;
+  private readonly env: Record<string, string>;
+
+  /** `uri`: the flux instance jobs go to (the kernel's FLUX_URI), else the bridge's own. */
+  constructor(uri: string | null = null) {
+    this.env = uri ? { FLUX_URI: uri } : {};
+  }
 
   workerLine(o: WorkerLine): string {
     const worker = [o.python, '-m', 'executorlab.cache_worker', o.inputFile];
@@ -109,13 +115,13 @@ export class FluxBatchSystem implements BatchSystem {
 
   async submit(script: string, cwd: string): Promise<string> {
     // Decimal ids: what `flux jobs` prints in the format used to follow them.
-    return fluxIdToDecimal(parseFluxSubmit(await run(fluxBatchCommand(script), 'flux batch', cwd)));
+    return fluxIdToDecimal(parseFluxSubmit(await run(fluxBatchCommand(script), 'flux batch', cwd, this.env)));
   }
 
   async states(ids: string[]): Promise<Map<string, JobStatus>> {
     if (ids.length === 0) return new Map();
     const [file, ...args] = fluxJobsCommand(ids);
-    const result = await execa(file, args, { reject: false, stdin: 'ignore', timeout: 60_000 });
+    const result = await execa(file, args, { reject: false, stdin: 'ignore', timeout: 60_000, env: this.env });
     return parseFluxJobs(String(result.stdout));
   }
 
@@ -124,7 +130,7 @@ export class FluxBatchSystem implements BatchSystem {
   }
 
   async cancel(ids: string[]): Promise<void> {
-    if (ids.length > 0) await run(fluxCancelCommand(ids), 'flux cancel');
+    if (ids.length > 0) await run(fluxCancelCommand(ids), 'flux cancel', undefined, this.env);
   }
 }
 
