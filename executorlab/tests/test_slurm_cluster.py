@@ -267,3 +267,30 @@ with SlurmClusterExecutor(cache_directory={str(tmp_path)!r}) as exe:
         print(json.dumps(str(error)))
 """, {}))
     assert "submission_template" in out and "cannot be rendered" in out
+
+
+def test_a_pysqa_config_directory_supplies_the_job_script(tmp_path):
+    config = tmp_path / "pysqa"
+    config.mkdir()
+    (config / "queue.yaml").write_text("queue_type: SLURM\nqueue_primary: short\nqueues:\n  short: {cores_max: 8, run_time_max: 3600, script: short.sh}\n")
+    (config / "short.sh").write_text(textwrap.dedent("""\
+        #!/bin/bash
+        #SBATCH --job-name=pysqa-{{job_name}}
+        #SBATCH --chdir={{working_directory}}
+        #SBATCH --output=time.out
+        #SBATCH --ntasks={{cores}}
+        {%- if dependency_list %}
+        #SBATCH --dependency=afterok:{{ dependency_list | join(',') }}
+        {%- endif %}
+        {{command}}
+        """))
+    cache = tmp_path / "cache"
+    out = output_of(kernel(f"""
+with SlurmClusterExecutor(cache_directory={str(cache)!r}, pysqa_config_directory={str(config)!r}) as exe:
+    print(json.dumps(exe.submit(inc, exe.submit(inc, 1)).result()))
+""", {}))
+    assert out == 3
+    scripts = [p.read_text() for p in cache.glob("inc*/slurm-job.sh")]
+    assert all("#SBATCH --job-name=pysqa-inc" in s for s in scripts) and len(scripts) == 2
+    assert any("--dependency=afterok:" in s for s in scripts)
+    assert len(list(cache.glob("inc*/time.out"))) == 2

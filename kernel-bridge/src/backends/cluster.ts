@@ -96,6 +96,15 @@ export interface ClusterBackendOptions {
 
 const JOB_ERROR = 'ExecutorlabJobError';
 
+/** A call's `_i.h5` contents and the job ids it must wait for (afterok). */
+interface InputFile {
+  datasets: Record<string, Uint8Array>;
+  attributes: Record<string, string | number>;
+  after: string[];
+}
+/** sbatch calls in flight at once: a hundred calls at once must not start a hundred sbatch processes. */
+const SUBMISSIONS_IN_FLIGHT = 4;
+
 function failure(message: string, runtime = 0): TaskOutcome {
   return { ok: false, runtime, failure: { error_type: JOB_ERROR, error_message: message, traceback: '' }, exception: null };
 }
@@ -120,6 +129,8 @@ export class ClusterBackend implements Backend {
   private readonly running = new Map<string, string>();
   private readonly cancelled = new Set<string>();
   private pysqaTemplate: Promise<string> | null = null;
+  private inFlight = 0;
+  private readonly waitingToSubmit: Array<() => void> = [];
 
   constructor(private readonly options: ClusterBackendOptions) {
     this.kind = `${options.batch.name.toLowerCase()}-cluster`;
@@ -156,7 +167,12 @@ export class ClusterBackend implements Backend {
     const submittedAt = Date.now();
     let jobId: string | null = null;
     try {
-      jobId = this.options.jobs.byInput.get(input) ?? (await this.earlierJob(input)) ?? (await this.submit(task, ref));
+      jobId = this.options.jobs.byInput.get(input) ?? (await this.earlierJob(input));
+      if (jobId === null) {
+        // Dependencies' job ids are awaited before a submission slot is taken: a dependent never holds one.
+        const prepared = await this.inputFile(task);
+        jobId = await this.limited(() => this.submit(task, ref, prepared));
+      }
     } catch (error) {
       this.options.jobs.settle(task.id, null);
       if (!(error instanceof BatchCommandError || error instanceof TemplateError)) throw error;
@@ -197,6 +213,17 @@ export class ClusterBackend implements Backend {
       await this.options.batch.cancel([jobId]);
     } catch (error) {
       this.options.log(`${this.options.batch.name}: could not cancel job ${jobId} of task ${taskId}: ${(error as Error).message}`);
+    }
+  }
+
+  private async limited<T>(submit: () => Promise<T>): Promise<T> {
+    if (this.inFlight >= SUBMISSIONS_IN_FLIGHT) await new Promise<void>(resolve => this.waitingToSubmit.push(resolve));
+    this.inFlight += 1;
+    try {
+      return await submit();
+    } finally {
+      this.inFlight -= 1;
+      this.waitingToSubmit.shift()?.();
     }
   }
 
@@ -255,12 +282,12 @@ export class ClusterBackend implements Backend {
   }
 
   /** Write `_i.h5`, submit its job, then record the job's id in the file (queue_id). */
-  private async submit(task: Task, ref: CacheRef): Promise<string> {
+  private async submit(task: Task, ref: CacheRef, prepared: InputFile): Promise<string> {
     const { batch, files, python, pythonpath } = this.options;
     const input = join(ref.directory, `${ref.key}_i.h5`);
     const jobDir = join(ref.directory, ref.key);
     await mkdir(jobDir, { recursive: true });
-    const { datasets, attributes, after } = await this.inputFile(task);
+    const { datasets, attributes, after } = prepared;
     await files.write(input, datasets, attributes);
     const dict = task.resources.requested;
     const line = batch.workerLine({
@@ -290,7 +317,7 @@ export class ClusterBackend implements Backend {
    * The datasets of `_i.h5` (executorlib's, plus the results of dependencies that are done) and the ids of
    * the jobs of dependencies still queued or running (afterok), whose `_o.h5` the worker reads.
    */
-  private async inputFile(task: Task): Promise<{ datasets: Record<string, Uint8Array>; attributes: Record<string, string | number>; after: string[] }> {
+  private async inputFile(task: Task): Promise<InputFile> {
     const inputs = task.cache!.inputs;
     const datasets: Record<string, Uint8Array> = {
       function: inputs.function,
