@@ -43,6 +43,7 @@ class SlurmCluster:
             capture_output=True, text=True, timeout=120,
         )
         if result.returncode != 0:
+            self.stop()  # what did start (munged, say) must not outlive the session
             raise RuntimeError(f"start-slurm.sh failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
         os.environ["SLURM_CONF"] = str(self.conf)
 

@@ -16,7 +16,7 @@ import pytest
 from executorlab.tests.conftest import REPO
 
 FLUX = shutil.which("flux")
-pytestmark = pytest.mark.skipif(
+needs_flux = pytest.mark.skipif(
     FLUX is None, reason="flux is not on PATH (flux-core is not packaged for Debian 12; build it to run these)"
 )
 
@@ -54,6 +54,7 @@ def output_of(result):
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+@needs_flux
 def test_job_mode_mpi_call_returns_every_rank():
     out = output_of(in_flux("""
 with FluxJobExecutor(resource_dict={"cores": 2}) as exe:
@@ -62,6 +63,7 @@ with FluxJobExecutor(resource_dict={"cores": 2}) as exe:
     assert out == [[0, 2], [1, 2]]
 
 
+@needs_flux
 def test_job_mode_calls_run_concurrently():
     out = output_of(in_flux("""
 def span():
@@ -72,6 +74,7 @@ with FluxJobExecutor() as exe:
     assert max(s for s, _ in out) < min(e for _, e in out)
 
 
+@needs_flux
 def test_job_mode_block_allocation():
     out = output_of(in_flux("""
 def who(executorlib_worker_id=None):
@@ -82,6 +85,7 @@ with FluxJobExecutor(max_workers=2, block_allocation=True) as exe:
     assert {w for w, _ in out} == {0, 1} and len({tuple(x) for x in out}) == 2
 
 
+@needs_flux
 def test_cluster_mode_chain_failure_and_template(tmp_path):
     template = "#!/bin/bash\n# flux: -n {{cores}}\n{%- for jobid in dependency %}\n# flux: --dependency=afterok:{{jobid}}\n{%- endfor %}\necho templated > marker.txt\n{{command}}\n"
     out = output_of(in_flux(f"""
@@ -102,6 +106,7 @@ with FluxClusterExecutor(cache_directory={str(tmp_path / 'cache')!r}) as exe:
     assert list((tmp_path / "cache").glob("inc*/marker.txt"))
 
 
+@needs_flux
 def test_cluster_mode_cancelled_and_timeout(tmp_path):
     cache = str(tmp_path / "cache")
     out = output_of(in_flux(f"""
@@ -122,6 +127,7 @@ with FluxClusterExecutor(cache_directory={cache!r}) as exe:
     assert "TIMEOUT" in out[0] and "CANCELED" in out[1].upper()
 
 
+@needs_flux
 def test_cluster_mode_restart_and_terminate(tmp_path):
     cache = str(tmp_path / "cache")
     out = output_of(in_flux(f"""
@@ -140,3 +146,23 @@ second = subprocess.run([sys.executable, "-c", code + "print(json.dumps(f.result
 print(second.stdout.strip())
 """))
     assert out == "x"
+
+
+@pytest.mark.skipif(FLUX is not None and bool(os.environ.get("FLUX_URI")), reason="runs outside a flux instance")
+def test_outside_a_flux_instance_the_executors_say_how_to_get_one(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "FLUX_URI"}
+    code = PRELUDE + f"""
+messages = []
+for make in (FluxJobExecutor, lambda: FluxClusterExecutor(cache_directory={str(tmp_path)!r})):
+    try:
+        make()
+    except ValueError as error:
+        messages.append(str(error))
+print(json.dumps(messages))
+"""
+    result = subprocess.run([sys.executable, "-c", code], env={**env, "PYTHONPATH": str(REPO)},
+                            capture_output=True, text=True, timeout=60)
+    job, cluster = output_of(result)
+    assert "FLUX_URI is not set" in job and "flux start" in job and "executorlab kernelspec install --flux" in job
+    if FLUX is None:
+        assert "flux is not on the bridge's PATH" in cluster

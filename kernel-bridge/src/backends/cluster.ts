@@ -33,7 +33,7 @@ export class ClusterJobs {
   private readonly ids = new Map<string, Promise<string | null>>();
   private readonly resolvers = new Map<string, (id: string | null) => void>();
   /** Job ids by input file: a second task for the same call attaches to the job. */
-  readonly byInput = new Map<string, string>();
+  readonly byInput = new Map<string, Promise<string>>();
 
   expect(taskId: string): void {
     if (this.ids.has(taskId)) return;
@@ -165,21 +165,24 @@ export class ClusterBackend implements Backend {
     if (!ref) return failure(`${this.options.executorName} needs a cache directory: every call goes through its files`);
     const input = join(ref.directory, `${ref.key}_i.h5`);
     const submittedAt = Date.now();
-    let jobId: string | null = null;
+    const { jobs } = this.options;
+    // One job per call: a second task for the same call (another kernel, a rerun) shares the first's job.
+    let job = jobs.byInput.get(input);
+    if (!job) {
+      job = this.jobFor(task, ref, input);
+      jobs.byInput.set(input, job);
+      void job.catch(() => jobs.byInput.get(input) === job && jobs.byInput.delete(input));
+    }
+    let jobId: string;
     try {
-      jobId = this.options.jobs.byInput.get(input) ?? (await this.earlierJob(input));
-      if (jobId === null) {
-        // Dependencies' job ids are awaited before a submission slot is taken: a dependent never holds one.
-        const prepared = await this.inputFile(task);
-        jobId = await this.limited(() => this.submit(task, ref, prepared));
-      }
+      jobId = await job;
     } catch (error) {
-      this.options.jobs.settle(task.id, null);
+      jobs.settle(task.id, null);
+      this.cancelled.delete(task.id);
       if (!(error instanceof BatchCommandError || error instanceof TemplateError)) throw error;
       return failure(error.message);
     }
-    this.options.jobs.settle(task.id, jobId);
-    this.options.jobs.byInput.set(input, jobId);
+    jobs.settle(task.id, jobId);
     this.running.set(task.id, jobId);
     if (this.cancelled.has(task.id)) void this.cancelJob(task.id, jobId);
     const watch = this.options.watcher.watch(jobId, () => hooks.started());
@@ -190,8 +193,17 @@ export class ClusterBackend implements Backend {
       watch.stop();
       this.running.delete(task.id);
       this.cancelled.delete(task.id);
-      if (this.options.jobs.byInput.get(input) === jobId) this.options.jobs.byInput.delete(input);
+      if (jobs.byInput.get(input) === job) jobs.byInput.delete(input);
     }
+  }
+
+  /** The job of an earlier bridge or kernel that is still queued or running, else a new one. */
+  private async jobFor(task: Task, ref: CacheRef, input: string): Promise<string> {
+    const earlier = await this.earlierJob(input);
+    if (earlier !== null) return earlier;
+    // Dependencies' job ids are awaited before a submission slot is taken: a dependent never holds one.
+    const prepared = await this.inputFile(task);
+    return this.limited(() => this.submit(task, ref, prepared));
   }
 
   async submitted(taskIds: string[]): Promise<void> {
@@ -331,17 +343,14 @@ export class ClusterBackend implements Backend {
       const dependency = this.options.dependency(id);
       const ref = dependency?.task.cache?.ref;
       if (!dependency || !ref) continue; // no key: the kernel put its value into the arguments
-      if (dependency.outcome?.ok) {
-        datasets[`executorlab_dependency_${ref.key}`] = dependency.outcome.result;
-        continue;
-      }
-      const jobId = await this.options.jobs.jobOf(id);
+      // Only a dependency still unfinished has a job to wait for; asking a finished one's would never end.
+      const jobId = dependency.outcome === undefined ? await this.options.jobs.jobOf(id) : null;
       const done = this.options.dependency(id)?.outcome;
       if (done?.ok) datasets[`executorlab_dependency_${ref.key}`] = done.result;
-      else if (jobId !== null) {
+      else if (done === undefined && jobId !== null) {
         after.push(jobId);
         files[ref.key] = join(ref.directory, `${ref.key}_o.h5`);
-      } else throw new BatchCommandError(`dependency ${dependency.task.fnName} (${id}) has no job to wait for`);
+      } else throw new BatchCommandError(`dependency ${dependency.task.fnName} (${id}) ${done ? 'failed' : 'was cancelled'}; this call cannot run`);
     }
     const attributes: Record<string, string | number> = { [ATTRIBUTES.function]: task.fnName, [ATTRIBUTES.created]: Date.now() / 1000 };
     if (Object.keys(files).length > 0) attributes.executorlab_dependencies = JSON.stringify(files);

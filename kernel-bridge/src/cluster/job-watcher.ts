@@ -38,7 +38,10 @@ export class JobWatcher {
       ended,
       stop: () => {
         set.delete(watch);
-        if (set.size === 0 && this.watches.get(id) === set) this.watches.delete(id);
+        if (set.size === 0 && this.watches.get(id) === set) {
+          this.watches.delete(id);
+          this.missing.delete(id);
+        }
       }
     };
   }

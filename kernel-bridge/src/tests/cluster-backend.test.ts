@@ -482,7 +482,7 @@ test('a second call with the same input attaches to the first one\'s job', async
   assert.equal(a.ok && b.ok, true);
 });
 
-test('two calls with the same input started together submit one job', { todo: 'bug: jobs.byInput is only set after submit() resolved, so a second identical call dispatched meanwhile submits a second job for the same _i.h5/_o.h5' }, async t => {
+test('two calls with the same input started together submit one job', async t => {
   // e.g. [exe.submit(f, 1) for _ in range(2)] with a cache directory: both dispatched in one go.
   const { dir, batch, run, backend } = await setup(t);
   const tasks = [clusterTask(dir, 'twin'), clusterTask(dir, 'twin')];
@@ -590,7 +590,7 @@ test('a job ended without output while its dependency failed: the call fails wit
   assert.deepEqual(await settled(outcomeP), upstream);
 });
 
-test('a call whose dependency already failed (and finished) ends instead of waiting forever', { todo: 'bug: ClusterJobs.jobOf() of a task that finished() before it was asked never resolves, so run() hangs in inputFile()' }, async t => {
+test('a call whose dependency already failed (and finished) ends instead of waiting forever', async t => {
   // The scheduler dispatched the call ahead of A (startsBefore); A failed while run() was still creating
   // the job directory: the bridge called jobs.finished('A') before inputFile() asked for A's job id.
   const { dir, jobs, dependencies, run, files } = await setup(t);
@@ -628,7 +628,7 @@ test('the job directory exists before submission (sbatch runs there)', async t =
   await settled(outcomeP);
 });
 
-test('with the scheduler: cancelling a queued dependency frees the slot of the call started ahead of it', { todo: 'bug: the dependent\'s run() asks jobs.jobOf() of a dependency already finished()/forgotten and never resolves; its executor keeps the slot (running stays 1)' }, async t => {
+test('with the scheduler: cancelling a queued dependency frees the slot of the call started ahead of it', async t => {
   // What a kernel does with fut_a.cancel() (or shutdown(cancel_futures=True)) right after submitting B(A).
   const { dir, batch, files, logs, watcher } = await setup(t);
   const { Scheduler } = await import('../scheduler/scheduler.js');
