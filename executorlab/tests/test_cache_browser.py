@@ -220,3 +220,9 @@ with SingleNodeExecutor(cache_directory={str(cache)!r}) as exe:
     assert result.returncode == 0, result.stderr
     status, body = wait_for(lambda: (lambda r: r if r[1].get("total") == 1 else None)(listing(bridge, cache)), 10, "the entry")
     assert status == 200 and body["entries"][0]["function"] == "sum"
+
+
+def test_the_directories_kernels_used_are_listed_for_the_picker(bridge, cache):
+    status, body = request(bridge, "/api/cache/directories")
+    assert status == 200, body
+    assert body["directories"] == [os.path.realpath(cache)]

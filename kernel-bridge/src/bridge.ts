@@ -145,7 +145,8 @@ export class Bridge {
           return task ? { ...this.scheduler.view(task), output: task.output, failure: task.failure } : null;
         },
         cancel: id => this.scheduler.cancel(id),
-        cache: this.browser
+        cache: this.browser,
+        cacheDirectories: () => [...this.cacheDirectories].sort()
       },
       this.events
     );

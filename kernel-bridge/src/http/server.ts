@@ -14,6 +14,8 @@ export interface ApiRoutes {
   /** Cancel (kill if running); false when the task is unknown or already finished. */
   cancel(id: string): boolean;
   cache: Pick<CacheBrowser, 'list' | 'entry' | 'remove' | 'clean'>;
+  /** Cache directories kernels used, for the cache browser's directory picker. */
+  cacheDirectories(): string[];
 }
 
 const MAX_BODY = 16 << 20;
@@ -137,6 +139,7 @@ export class ApiServer {
     const cache = this.routes.cache;
     const route = `${req.method} ${url.pathname}`;
     const directory = url.searchParams.get('directory');
+    if (route === 'GET /api/cache/directories') return { directories: this.routes.cacheDirectories() };
     if (route === 'GET /api/cache') {
       return cache.list(directory, {
         sort: url.searchParams.get('sort') ?? undefined,
@@ -155,7 +158,7 @@ export class ApiServer {
       return cache.clean(body.directory, body);
     }
     throw new CacheRequestError(
-      `no such endpoint ${route}; try GET /api/cache?directory=, GET /api/cache/entry?directory=&file=, POST /api/cache/delete, POST /api/cache/clean`,
+      `no such endpoint ${route}; try GET /api/cache?directory=, GET /api/cache/directories, GET /api/cache/entry?directory=&file=, POST /api/cache/delete, POST /api/cache/clean`,
       404
     );
   }
