@@ -51,19 +51,24 @@ def test_events_websocket_sends_snapshot_then_changes(jupyter_server):
         conn = await websocket.websocket_connect(url)
         snapshot = json.loads(await conn.read_message())
         assert snapshot == {"type": "snapshot", "tasks": []}
+        assert json.loads(await conn.read_message()) == {"type": "executors", "executors": []}
         env = {"EXECUTORLAB_CONNECTION_FILE": str(jupyter_server.connection_file)}
         done = await ioloop.IOLoop.current().run_in_executor(None, run_client, SUBMIT_SUM, env)
         assert done.returncode == 0, done.stderr
-        states = []
+        states, executors = [], []
         while "done" not in states:
             message = json.loads(await conn.read_message())
-            assert message["type"] == "tasks"
-            states += [t["state"] for t in message["tasks"] if t["fn_name"] == "sum"]
+            assert message["type"] in ("tasks", "executors")
+            if message["type"] == "executors":
+                executors = message["executors"]
+            else:
+                states += [t["state"] for t in message["tasks"] if t["fn_name"] == "sum"]
         conn.close()
-        return states
+        return states, executors
 
-    states = ioloop.IOLoop.current().run_sync(scenario, timeout=120)
+    states, executors = ioloop.IOLoop.current().run_sync(scenario, timeout=120)
     assert states[-1] == "done"
+    assert [(e["name"], e["backend"]) for e in executors] == [("SingleNodeExecutor", "local")]
 
 
 def test_events_websocket_refuses_without_jupyter_token(jupyter_server):

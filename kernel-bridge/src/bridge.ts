@@ -83,7 +83,11 @@ export class Bridge {
   readonly scheduler = new Scheduler();
   private readonly zap = new ZapAuthenticator();
   private readonly workers: WorkerHub;
-  private readonly events = new EventHub(() => this.scheduler.views());
+  private readonly events = new EventHub(
+    () => this.scheduler.views(),
+    100,
+    () => this.scheduler.executorViews()
+  );
   /** By the peer (hex) each client receives on, and by its sender's peer. */
   private readonly clients = new Map<string, Client>();
   private readonly senders = new Map<string, Client>();
@@ -140,6 +144,7 @@ export class Bridge {
           };
         },
         tasks: () => ({ tasks: this.scheduler.views() }),
+        executors: () => ({ executors: this.scheduler.executorViews() }),
         task: id => {
           const task = this.scheduler.task(id);
           return task ? { ...this.scheduler.view(task), output: task.output, failure: task.failure } : null;
@@ -152,7 +157,10 @@ export class Bridge {
     );
     this.scheduler.on('task', task => {
       // Views are built only for browsers that listen; a snapshot catches up the ones that join later.
-      if (this.events.subscribers > 0) this.events.taskChanged(this.scheduler.view(task));
+      if (this.events.subscribers > 0) {
+        this.events.taskChanged(this.scheduler.view(task));
+        this.events.executorsChanged();
+      }
       if (task.state === 'running') this.noteRunning(task);
     });
     this.scheduler.on('stream', (task, name, text) =>
@@ -249,6 +257,7 @@ export class Bridge {
     if ([...this.clients.values()].some(c => c.clientId === client.clientId)) return;
     this.options.log(`client ${client.clientId} ${why}; its executors are orphaned`);
     this.scheduler.orphanClient(client.clientId);
+    this.events.executorsChanged();
   }
 
   private checkClients = (): void => {
@@ -378,8 +387,10 @@ export class Bridge {
           name: message.name,
           clientId: client.clientId,
           options: message.options,
-          backend
+          backend,
+          backendKind: message.backend
         });
+        this.events.executorsChanged();
         if (message.options.block_allocation) await this.scheduler.resizeExecutor(message.executor_id, message.options.max_workers!);
         await this.send(client.peer, { v: 1, type: 'reply', request_id: message.request_id, ok: true });
         return;
@@ -444,6 +455,7 @@ export class Bridge {
       case 'shutdown_executor': {
         // Waiting must not hold up the receive loop: other clients keep being served meanwhile.
         const done = this.scheduler.shutdownExecutor(message.executor_id, message.wait, message.cancel_futures);
+        this.events.executorsChanged();
         void done.then(
           () => this.send(client.peer, { v: 1, type: 'reply', request_id: message.request_id, ok: true }),
           (error: Error) => this.send(client.peer, { v: 1, type: 'reply', request_id: message.request_id, ok: false, error: error.message })

@@ -1,16 +1,19 @@
 // Pushes task changes to the panel's WebSockets: a snapshot on connect, then only what changed,
 // coalesced so a view gets at most one message per interval however busy the scheduler is.
 import type { WebSocket } from 'ws';
+import type { ExecutorView } from '../scheduler/scheduler.js';
 import type { TaskView } from '../scheduler/task.js';
 
 export class EventHub {
   private readonly sockets = new Set<WebSocket>();
   private readonly pending = new Map<string, TaskView>();
   private timer: NodeJS.Timeout | null = null;
+  private executorsDirty = false;
 
   constructor(
     private readonly snapshot: () => TaskView[],
-    private readonly intervalMs = 100
+    private readonly intervalMs = 100,
+    private readonly executors: () => ExecutorView[] = () => []
   ) {}
 
   add(socket: WebSocket): void {
@@ -18,6 +21,13 @@ export class EventHub {
     socket.on('close', () => this.sockets.delete(socket));
     socket.on('error', () => this.sockets.delete(socket));
     socket.send(JSON.stringify({ type: 'snapshot', tasks: this.snapshot() }));
+    socket.send(JSON.stringify({ type: 'executors', executors: this.executors() }));
+  }
+
+  /** Some executor's counts or state changed: all executors (a short list) go with the next flush. */
+  executorsChanged(): void {
+    this.executorsDirty = true;
+    this.timer ??= setTimeout(() => this.flush(), this.intervalMs);
   }
 
   taskChanged(view: TaskView): void {
@@ -36,6 +46,11 @@ export class EventHub {
 
   private flush(): void {
     this.timer = null;
+    if (this.executorsDirty) {
+      this.executorsDirty = false;
+      const message = JSON.stringify({ type: 'executors', executors: this.executors() });
+      for (const socket of this.sockets) socket.send(message);
+    }
     if (this.pending.size === 0) return;
     const message = JSON.stringify({ type: 'tasks', tasks: [...this.pending.values()] });
     this.pending.clear();

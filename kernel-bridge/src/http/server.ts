@@ -13,6 +13,7 @@ export interface ApiRoutes {
   task(id: string): unknown | null;
   /** Cancel (kill if running); false when the task is unknown or already finished. */
   cancel(id: string): boolean;
+  executors(): unknown;
   cache: Pick<CacheBrowser, 'list' | 'entry' | 'remove' | 'clean'>;
   /** Cache directories kernels used, for the cache browser's directory picker. */
   cacheDirectories(): string[];
@@ -126,12 +127,13 @@ export class ApiServer {
     if (req.method !== 'GET') return json(res, 405, { error: `${req.method} ${path} is not allowed` });
     if (path === '/api/status') return json(res, 200, this.routes.status());
     if (path === '/api/tasks') return json(res, 200, this.routes.tasks());
+    if (path === '/api/executors') return json(res, 200, this.routes.executors());
     if (taskMatch && !taskMatch[2]) {
       const task = this.routes.task(taskMatch[1]);
       return task ? json(res, 200, task) : json(res, 404, { error: `no task ${taskMatch[1]}` });
     }
     return json(res, 404, {
-      error: `no such endpoint ${path}; try /api/status, /api/tasks, /api/tasks/<id>, POST /api/tasks/<id>/cancel, /api/cache, /api/events`
+      error: `no such endpoint ${path}; try /api/status, /api/tasks, /api/executors, /api/tasks/<id>, POST /api/tasks/<id>/cancel, /api/cache, /api/events`
     });
   }
 

@@ -22,6 +22,26 @@ export interface Executor {
   /** Tasks submitted and not finished yet. */
   unfinished: number;
   shutdown: boolean;
+  /** Its kernel went away. */
+  orphaned: boolean;
+  /** As the kernel asked for it: local, slurm, flux, slurm-cluster, flux-cluster. */
+  backendKind: string;
+}
+
+/** What the panel shows of an executor. */
+export interface ExecutorView {
+  id: string;
+  name: string;
+  backend: string;
+  client_id: string;
+  block_allocation: boolean;
+  max_cores: number | null;
+  max_workers: number | null;
+  cores_in_use: number;
+  running: number;
+  unfinished: number;
+  shutdown: boolean;
+  orphaned: boolean;
 }
 
 export interface SchedulerEvents {
@@ -94,9 +114,20 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     });
   }
 
-  createExecutor(spec: Omit<Executor, 'queue' | 'coresInUse' | 'running' | 'unfinished' | 'shutdown'>): Executor {
+  createExecutor(
+    spec: Omit<Executor, 'queue' | 'coresInUse' | 'running' | 'unfinished' | 'shutdown' | 'orphaned' | 'backendKind'> & { backendKind?: string }
+  ): Executor {
     if (this.executors.has(spec.id)) throw new RequestError(`executor ${spec.id} exists already`);
-    const executor: Executor = { ...spec, queue: new KeyedQueue<Task>(task => task.id), coresInUse: 0, running: 0, unfinished: 0, shutdown: false };
+    const executor: Executor = {
+      ...spec,
+      backendKind: spec.backendKind ?? spec.backend.kind,
+      queue: new KeyedQueue<Task>(task => task.id),
+      coresInUse: 0,
+      running: 0,
+      unfinished: 0,
+      shutdown: false,
+      orphaned: false
+    };
     this.executors.set(spec.id, executor);
     return executor;
   }
@@ -268,6 +299,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     for (const executor of this.executors.values()) {
       if (executor.clientId !== clientId) continue;
       executor.shutdown = true;
+      executor.orphaned = true;
       for (const task of this.tasksOf(executor)) {
         task.orphaned = true;
         // Batch jobs go on; their results land in the cache, where the same calls find them again.
@@ -296,6 +328,23 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     const task = this.tasks.get(taskId);
     if (!task) return undefined;
     return { task, outcome: isFinal(task.state) ? (this.results.get(taskId) ?? null) : undefined };
+  }
+
+  executorViews(): ExecutorView[] {
+    return [...this.executors.values()].map(e => ({
+      id: e.id,
+      name: e.name,
+      backend: e.backendKind,
+      client_id: e.clientId,
+      block_allocation: e.options.block_allocation,
+      max_cores: e.options.max_cores,
+      max_workers: e.options.max_workers,
+      cores_in_use: e.coresInUse,
+      running: e.running,
+      unfinished: e.unfinished,
+      shutdown: e.shutdown,
+      orphaned: e.orphaned
+    }));
   }
 
   views(): TaskView[] {
