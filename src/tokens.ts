@@ -58,6 +58,32 @@ export interface ITaskView {
   resources: ITaskResources;
   error_type: string | null;
   client_id: string;
+  /** Ids of the futures its arguments refer to (older bridges: absent). */
+  dependencies?: string[];
+  /** Its kernel went away; the record stays. */
+  orphaned?: boolean;
+  cache_key?: string | null;
+  /** It finished from its cache file: nothing ran. */
+  cache_hit?: boolean;
+}
+
+/**
+ * One executor as the bridge shows it (`ExecutorView` in the bridge API).
+ */
+export interface IExecutorView {
+  id: string;
+  name: string;
+  /** local, slurm, flux, slurm-cluster or flux-cluster. */
+  backend: string;
+  client_id: string;
+  block_allocation: boolean;
+  max_cores: number | null;
+  max_workers: number | null;
+  cores_in_use: number;
+  running: number;
+  unfinished: number;
+  shutdown: boolean;
+  orphaned: boolean;
 }
 
 /**
@@ -140,7 +166,15 @@ export interface ITasksEvent {
   tasks: ITaskView[];
 }
 
-export type BridgeEvent = ISnapshotEvent | ITasksEvent;
+/**
+ * All executors, sent on connect and whenever one of them changed.
+ */
+export interface IExecutorsEvent {
+  type: 'executors';
+  executors: IExecutorView[];
+}
+
+export type BridgeEvent = ISnapshotEvent | ITasksEvent | IExecutorsEvent;
 
 /**
  * `connecting`: first attempt, nothing known yet.
@@ -179,6 +213,8 @@ export interface ITaskMonitorModel extends IDisposable {
   readonly bridgeStatus: IBridgeStatus | null;
   /** Where the bridge runs, when its status reports a well-formed placement. */
   readonly placement: Placement | null;
+  /** The bridge's executors, in the order they were created. */
+  readonly executors: readonly IExecutorView[];
   /** Emitted after tasks or the connection changed. */
   readonly changed: ISignal<ITaskMonitorModel, void>;
   getTask(id: string): ITaskView | undefined;

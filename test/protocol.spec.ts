@@ -15,7 +15,7 @@ describe('parseBridgeEvent', () => {
       JSON.stringify({ type: 'tasks', tasks: [makeTask({ id: 'a' }), makeTask({ id: 'b' })] })
     );
     expect(event?.type).toBe('tasks');
-    expect(event?.tasks.map(t => t.id)).toEqual(['a', 'b']);
+    expect(event?.type === 'tasks' && event.tasks.map(t => t.id)).toEqual(['a', 'b']);
   });
 
   it('drops malformed tasks but keeps the valid ones', () => {
@@ -26,7 +26,7 @@ describe('parseBridgeEvent', () => {
         tasks: [makeTask({ id: 'ok' }), { ...makeTask({ id: 'bad' }), state: 'exploded' }, 7]
       })
     );
-    expect(event?.tasks.map(t => t.id)).toEqual(['ok']);
+    expect(event?.type === 'tasks' && event.tasks.map(t => t.id)).toEqual(['ok']);
   });
 
   it('ignores unknown types, non-JSON, binary frames and missing task lists', () => {

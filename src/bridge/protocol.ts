@@ -1,4 +1,4 @@
-import { BridgeEvent, ITaskView, TASK_STATES, TaskState } from '../tokens';
+import { BridgeEvent, IExecutorView, ITaskView, TASK_STATES, TaskState } from '../tokens';
 
 type Json = Record<string, unknown>;
 
@@ -42,6 +42,25 @@ export function isTaskView(value: unknown): value is ITaskView {
 }
 
 /**
+ * Whether `value` has the shape of an `ExecutorView` as documented in the bridge API.
+ */
+export function isExecutorView(value: unknown): value is IExecutorView {
+  return (
+    isObject(value) &&
+    typeof value.id === 'string' &&
+    typeof value.name === 'string' &&
+    typeof value.backend === 'string' &&
+    typeof value.client_id === 'string' &&
+    isNumberOrNull(value.max_cores) &&
+    isNumberOrNull(value.max_workers) &&
+    typeof value.cores_in_use === 'number' &&
+    typeof value.running === 'number' &&
+    typeof value.unfinished === 'number' &&
+    typeof value.orphaned === 'boolean'
+  );
+}
+
+/**
  * Decode one text frame from the events socket.
  *
  * Tasks that do not match the documented shape are dropped (and logged) so one
@@ -63,6 +82,12 @@ export function parseBridgeEvent(data: unknown): BridgeEvent | null {
     return null;
   }
   const type = message.type;
+  if (type === 'executors') {
+    if (!Array.isArray(message.executors)) {
+      return null;
+    }
+    return { type, executors: message.executors.filter(isExecutorView) };
+  }
   if (type !== 'snapshot' && type !== 'tasks') {
     return null;
   }

@@ -5,6 +5,7 @@ import { ITaskFilter, visibleTasks } from '../tasks/filter';
 import { useNow, useSignalVersion } from '../tasks/hooks';
 import { ITaskMonitorModel } from '../tokens';
 import { ConnectionNotice } from './ConnectionNotice';
+import { ExecutorList } from './ExecutorList';
 import { PlacementNotice } from './PlacementNotice';
 import { TaskSummary } from './TaskSummary';
 import { TaskTable } from './TaskTable';
@@ -56,6 +57,7 @@ export function TaskMonitor({
         onRetry={() => model.reconnect()}
         trans={trans}
       />
+      <ExecutorList executors={model.executors} trans={trans} />
       <TaskSummary
         tasks={tasks}
         bridgeStatus={model.bridgeStatus}

@@ -5,6 +5,7 @@ import {
   ConnectionStatus,
   IBridgeConnection,
   IBridgeStatus,
+  IExecutorView,
   ITaskMonitorModel,
   ITaskView,
   Placement
@@ -69,7 +70,16 @@ export class TaskMonitorModel implements ITaskMonitorModel {
     Signal.clearData(this);
   }
 
+  get executors(): readonly IExecutorView[] {
+    return this._executors;
+  }
+
   private _onEvent(_: IBridgeConnection, event: BridgeEvent): void {
+    if (event.type === 'executors') {
+      this._executors = event.executors;
+      this._changed.emit();
+      return;
+    }
     if (event.type === 'snapshot') {
       this._tasks.clear();
     }
@@ -86,6 +96,7 @@ export class TaskMonitorModel implements ITaskMonitorModel {
 
   private _connection: IBridgeConnection;
   private _tasks = new Map<string, ITaskView>();
+  private _executors: readonly IExecutorView[] = [];
   private _sorted: ITaskView[] | null = null;
   private _isDisposed = false;
   private _changed = new Signal<ITaskMonitorModel, void>(this);
