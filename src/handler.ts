@@ -43,7 +43,11 @@ export async function requestAPI<T>(
 function errorMessage(body: string): string | undefined {
   try {
     const data = JSON.parse(body);
-    return typeof data?.message === 'string' ? data.message : undefined;
+    // The bridge and the server extension say `error`; Jupyter's own handlers say `message`.
+    if (typeof data?.message === 'string') {
+      return data.message;
+    }
+    return typeof data?.error === 'string' ? data.error : undefined;
   } catch {
     return body || undefined;
   }

@@ -3,11 +3,14 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { ICommandPalette } from '@jupyterlab/apputils';
+import { ICommandPalette, WidgetTracker } from '@jupyterlab/apputils';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
 import { BridgeConnection } from './bridge/connection';
+import { cacheIcon } from './cache/icons';
+import { CacheBrowserModel } from './cache/model';
+import { CacheBrowserWidget } from './cache/widget';
 import { DEFAULT_TASK_FILTER, ITaskFilter } from './tasks/filter';
 import { EXECUTORS_SIDEBAR_ID, ExecutorsSidebar } from './sidebar';
 import { TaskMonitorModel } from './tasks/model';
@@ -18,6 +21,7 @@ export * from './tokens';
 
 namespace CommandIDs {
   export const showTaskMonitor = 'executorlab:show-task-monitor';
+  export const openCacheBrowser = 'executorlab:open-cache-browser';
 }
 
 const connectionPlugin: JupyterFrontEndPlugin<IBridgeConnection> = {
@@ -91,6 +95,61 @@ function readFilter(settings: ISettingRegistry.ISettings): ITaskFilter {
   };
 }
 
-const plugins: JupyterFrontEndPlugin<any>[] = [connectionPlugin, taskMonitorPlugin];
+const cacheBrowserPlugin: JupyterFrontEndPlugin<void> = {
+  id: 'executorlab:cache-browser',
+  description: 'Main-area browser of a cache directory, with delete and Clean cache.',
+  autoStart: true,
+  // The View menu item is declared in schema/plugins/cache-browser.json.
+  optional: [ITranslator, ICommandPalette, ILayoutRestorer, ISettingRegistry],
+  activate: (
+    app: JupyterFrontEnd,
+    translator: ITranslator | null,
+    palette: ICommandPalette | null,
+    restorer: ILayoutRestorer | null,
+    settingRegistry: ISettingRegistry | null
+  ): void => {
+    translator = translator ?? nullTranslator;
+    const trans = translator.load('executorlab');
+    let widget: CacheBrowserWidget | null = null;
+    let confirm = true;
+    let defaultDirectory = '';
+    settingRegistry
+      ?.load(cacheBrowserPlugin.id)
+      .then(settings => {
+        const apply = () => {
+          confirm = settings.composite.confirmCleanup !== false;
+          defaultDirectory = String(settings.composite.defaultDirectory ?? '');
+          if (widget) {
+            widget.confirm = confirm;
+          }
+        };
+        apply();
+        settings.changed.connect(apply);
+      })
+      .catch(reason => console.error('executorlab: failed to load the cache browser settings', reason));
+    const tracker = new WidgetTracker<CacheBrowserWidget>({ namespace: 'executorlab-cache' });
+    app.commands.addCommand(CommandIDs.openCacheBrowser, {
+      label: trans.__('Open Executor Cache Browser'),
+      caption: trans.__('Browse and clean an executorlab cache directory'),
+      icon: cacheIcon,
+      execute: () => {
+        if (!widget || widget.isDisposed) {
+          const model = new CacheBrowserModel({
+            serverSettings: app.serviceManager.serverSettings,
+            directory: defaultDirectory
+          });
+          widget = new CacheBrowserWidget({ model, translator: translator!, confirm });
+          void tracker.add(widget);
+          app.shell.add(widget, 'main');
+        }
+        app.shell.activateById(widget.id);
+      }
+    });
+    palette?.addItem({ command: CommandIDs.openCacheBrowser, category: trans.__('Executors') });
+    restorer?.restore(tracker, { command: CommandIDs.openCacheBrowser, name: () => 'cache' });
+  }
+};
+
+const plugins: JupyterFrontEndPlugin<any>[] = [connectionPlugin, taskMonitorPlugin, cacheBrowserPlugin];
 
 export default plugins;
