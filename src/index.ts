@@ -11,6 +11,7 @@ import { BridgeConnection } from './bridge/connection';
 import { cacheIcon } from './cache/icons';
 import { CacheBrowserModel } from './cache/model';
 import { CacheBrowserWidget } from './cache/widget';
+import { DependencyGraphWidget } from './graph/widget';
 import { DEFAULT_TASK_FILTER, ITaskFilter } from './tasks/filter';
 import { EXECUTORS_SIDEBAR_ID, ExecutorsSidebar } from './sidebar';
 import { TaskMonitorModel } from './tasks/model';
@@ -22,6 +23,7 @@ export * from './tokens';
 namespace CommandIDs {
   export const showTaskMonitor = 'executorlab:show-task-monitor';
   export const openCacheBrowser = 'executorlab:open-cache-browser';
+  export const openDependencyGraph = 'executorlab:open-dependency-graph';
 }
 
 const connectionPlugin: JupyterFrontEndPlugin<IBridgeConnection> = {
@@ -150,6 +152,73 @@ const cacheBrowserPlugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-const plugins: JupyterFrontEndPlugin<any>[] = [connectionPlugin, taskMonitorPlugin, cacheBrowserPlugin];
+const dependencyGraphPlugin: JupyterFrontEndPlugin<void> = {
+  id: 'executorlab:dependency-graph',
+  description: 'Main-area graph of the futures and their dependencies, live, selection shared with the task table.',
+  autoStart: true,
+  requires: [ITaskMonitorModel],
+  // The View menu item is declared in schema/plugins/dependency-graph.json.
+  optional: [ITranslator, ICommandPalette, ILayoutRestorer, ISettingRegistry],
+  activate: (
+    app: JupyterFrontEnd,
+    model: ITaskMonitorModel,
+    translator: ITranslator | null,
+    palette: ICommandPalette | null,
+    restorer: ILayoutRestorer | null,
+    settingRegistry: ISettingRegistry | null
+  ): void => {
+    translator = translator ?? nullTranslator;
+    const trans = translator.load('executorlab');
+    let nodeLimit = 500;
+    let widget: DependencyGraphWidget | null = null;
+    const tracker = new WidgetTracker<DependencyGraphWidget>({ namespace: 'executorlab-graph' });
+    settingRegistry
+      ?.load(dependencyGraphPlugin.id)
+      .then(settings => {
+        const apply = () => {
+          nodeLimit = Number(settings.composite.nodeLimit ?? 500);
+          if (widget) {
+            widget.graph.nodeLimit = nodeLimit;
+          }
+        };
+        apply();
+        settings.changed.connect(apply);
+      })
+      .catch(reason => console.error('executorlab: failed to load the dependency graph settings', reason));
+    app.commands.addCommand(CommandIDs.openDependencyGraph, {
+      label: trans.__('Open Dependency Graph'),
+      caption: trans.__('The futures and their dependencies, live'),
+      execute: () => {
+        if (!widget || widget.isDisposed) {
+          const graph = new DependencyGraphWidget({ model, translator: translator!, nodeLimit });
+          widget = graph;
+          // One selection for the table and the graph (a group stands for its tasks).
+          graph.graph.selectionChanged.connect((_, id) => {
+            if (id === null || graph.graph.nodeIdOf(id) === id) {
+              model.select(id);
+            }
+          });
+          const follow = (_: unknown, id: string | null) => {
+            graph.graph.select(id === null ? null : (graph.graph.nodeIdOf(id) ?? null));
+          };
+          model.selectionChanged.connect(follow);
+          graph.disposed.connect(() => model.selectionChanged.disconnect(follow));
+          void tracker.add(graph);
+          app.shell.add(graph, 'main');
+        }
+        app.shell.activateById(widget.id);
+      }
+    });
+    palette?.addItem({ command: CommandIDs.openDependencyGraph, category: trans.__('Executors') });
+    restorer?.restore(tracker, { command: CommandIDs.openDependencyGraph, name: () => 'graph' });
+  }
+};
+
+const plugins: JupyterFrontEndPlugin<any>[] = [
+  connectionPlugin,
+  taskMonitorPlugin,
+  cacheBrowserPlugin,
+  dependencyGraphPlugin
+];
 
 export default plugins;

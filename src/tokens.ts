@@ -218,6 +218,11 @@ export interface ITaskMonitorModel extends IDisposable {
   /** Emitted after tasks or the connection changed. */
   readonly changed: ISignal<ITaskMonitorModel, void>;
   getTask(id: string): ITaskView | undefined;
+  /** The future selected in any view (table, graph); null for none. */
+  readonly selectedTaskId: string | null;
+  /** Select a future in every view; `changed` and `selectionChanged` are emitted. */
+  select(id: string | null): void;
+  readonly selectionChanged: ISignal<ITaskMonitorModel, string | null>;
   reconnect(): void;
 }
 

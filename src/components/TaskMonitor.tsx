@@ -33,7 +33,15 @@ export function TaskMonitor({
 
   let body: JSX.Element;
   if (shown.length > 0) {
-    body = <TaskTable tasks={shown} now={now} trans={trans} />;
+    body = (
+      <TaskTable
+        tasks={shown}
+        now={now}
+        trans={trans}
+        selectedId={model.selectedTaskId}
+        onSelect={id => model.select(id)}
+      />
+    );
   } else if (connected) {
     body = (
       <div className="jp-executorlab-TaskMonitor-empty">

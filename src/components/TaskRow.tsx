@@ -10,12 +10,14 @@ export interface ITaskRowProps {
   /** Epoch milliseconds used for the live runtime of running tasks. */
   now: number;
   trans: TranslationBundle;
+  selected?: boolean;
+  onSelect?: (id: string) => void;
 }
 
 /**
  * One future: function name, state, executor and resources, runtime.
  */
-export function TaskRow({ task, now, trans }: ITaskRowProps): JSX.Element {
+export function TaskRow({ task, now, trans, selected, onSelect }: ITaskRowProps): JSX.Element {
   const { cores, threads_per_core, gpus_per_core } = task.resources;
   const resources = [
     trans._n('%1 core', '%1 cores', cores),
@@ -37,7 +39,9 @@ export function TaskRow({ task, now, trans }: ITaskRowProps): JSX.Element {
 
   return (
     <tr
-      className="jp-executorlab-TaskRow"
+      className={`jp-executorlab-TaskRow${selected ? ' jp-mod-selected' : ''}`}
+      aria-selected={selected ?? false}
+      onClick={onSelect ? () => onSelect(task.id) : undefined}
       data-task-id={task.id}
       data-state={task.state}
       data-fn-name={task.fn_name}

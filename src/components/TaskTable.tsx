@@ -8,12 +8,14 @@ export interface ITaskTableProps {
   tasks: readonly ITaskView[];
   now: number;
   trans: TranslationBundle;
+  selectedId?: string | null;
+  onSelect?: (id: string) => void;
 }
 
 /**
  * Futures in a table, in the order given.
  */
-export function TaskTable({ tasks, now, trans }: ITaskTableProps): JSX.Element {
+export function TaskTable({ tasks, now, trans, selectedId, onSelect }: ITaskTableProps): JSX.Element {
   return (
     <table className="jp-executorlab-TaskTable">
       <thead>
@@ -28,7 +30,14 @@ export function TaskTable({ tasks, now, trans }: ITaskTableProps): JSX.Element {
       </thead>
       <tbody>
         {tasks.map(task => (
-          <TaskRow key={task.id} task={task} now={now} trans={trans} />
+          <TaskRow
+            key={task.id}
+            task={task}
+            now={now}
+            trans={trans}
+            selected={task.id === selectedId}
+            onSelect={onSelect}
+          />
         ))}
       </tbody>
     </table>

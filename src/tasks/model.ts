@@ -57,6 +57,23 @@ export class TaskMonitorModel implements ITaskMonitorModel {
     return this._tasks.get(id);
   }
 
+  get selectedTaskId(): string | null {
+    return this._selected;
+  }
+
+  get selectionChanged(): ISignal<ITaskMonitorModel, string | null> {
+    return this._selectionChanged;
+  }
+
+  select(id: string | null): void {
+    if (id === this._selected) {
+      return;
+    }
+    this._selected = id;
+    this._selectionChanged.emit(id);
+    this._changed.emit();
+  }
+
   reconnect(): void {
     this._connection.reconnect();
   }
@@ -97,6 +114,8 @@ export class TaskMonitorModel implements ITaskMonitorModel {
   private _connection: IBridgeConnection;
   private _tasks = new Map<string, ITaskView>();
   private _executors: readonly IExecutorView[] = [];
+  private _selected: string | null = null;
+  private _selectionChanged = new Signal<ITaskMonitorModel, string | null>(this);
   private _sorted: ITaskView[] | null = null;
   private _isDisposed = false;
   private _changed = new Signal<ITaskMonitorModel, void>(this);
