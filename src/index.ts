@@ -53,7 +53,12 @@ const taskMonitorPlugin: JupyterFrontEndPlugin<ITaskMonitorModel> = {
     translator = translator ?? nullTranslator;
     const trans = translator.load('executorlab');
     const model = new TaskMonitorModel(connection);
-    const tasks = new TaskMonitorWidget({ model, translator });
+    const tasks = new TaskMonitorWidget({
+      model,
+      translator,
+      serverSettings: app.serviceManager.serverSettings,
+      onShowInGraph: () => void app.commands.execute(CommandIDs.openDependencyGraph)
+    });
     const sidebar = new ExecutorsSidebar({ translator });
     sidebar.addWidget(tasks);
 
@@ -202,6 +207,7 @@ const dependencyGraphPlugin: JupyterFrontEndPlugin<void> = {
             graph.graph.select(id === null ? null : (graph.graph.nodeIdOf(id) ?? null));
           };
           model.selectionChanged.connect(follow);
+          follow(null, model.selectedTaskId);
           graph.disposed.connect(() => model.selectionChanged.disconnect(follow));
           void tracker.add(graph);
           app.shell.add(graph, 'main');

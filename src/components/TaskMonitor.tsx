@@ -1,3 +1,4 @@
+import { ServerConnection } from '@jupyterlab/services';
 import { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
 
@@ -7,6 +8,7 @@ import { ITaskMonitorModel } from '../tokens';
 import { ConnectionNotice } from './ConnectionNotice';
 import { ExecutorList } from './ExecutorList';
 import { PlacementNotice } from './PlacementNotice';
+import { TaskDetails } from './TaskDetails';
 import { TaskSummary } from './TaskSummary';
 import { TaskTable } from './TaskTable';
 
@@ -14,6 +16,10 @@ export interface ITaskMonitorProps {
   model: ITaskMonitorModel;
   filter: ITaskFilter;
   trans: TranslationBundle;
+  /** Reveal a task in the dependency graph ("Show in graph" in the details). */
+  onShowInGraph?: (id: string) => void;
+  /** Server settings for the task details (`api/tasks/<id>`); the page's by default. */
+  serverSettings?: ServerConnection.ISettings;
 }
 
 /**
@@ -23,13 +29,17 @@ export interface ITaskMonitorProps {
 export function TaskMonitor({
   model,
   filter,
-  trans
+  trans,
+  onShowInGraph,
+  serverSettings
 }: ITaskMonitorProps): JSX.Element {
   useSignalVersion(model.changed);
   const tasks = model.tasks;
   const connected = model.connectionStatus === 'connected';
   const now = useNow(connected && tasks.some(t => t.state === 'running'));
   const shown = visibleTasks(tasks, filter);
+  const selectedId = model.selectedTaskId;
+  const selected = selectedId === null ? undefined : model.getTask(selectedId);
 
   let body: JSX.Element;
   if (shown.length > 0) {
@@ -72,6 +82,16 @@ export function TaskMonitor({
         trans={trans}
       />
       <div className="jp-executorlab-TaskMonitor-list">{body}</div>
+      {selected && (
+        <TaskDetails
+          key={selected.id}
+          model={model}
+          taskId={selected.id}
+          trans={trans}
+          onShowInGraph={onShowInGraph}
+          serverSettings={serverSettings}
+        />
+      )}
     </div>
   );
 }
