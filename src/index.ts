@@ -74,23 +74,27 @@ const taskMonitorPlugin: JupyterFrontEndPlugin<ITaskMonitorModel> = {
       category: trans.__('Executors')
     });
 
-    if (settingRegistry) {
-      settingRegistry
-        .load(taskMonitorPlugin.id)
-        .then(settings => {
-          const apply = () => {
-            tasks.filter = readFilter(settings);
-          };
-          apply();
-          settings.changed.connect(apply);
-        })
-        .catch(reason => {
-          console.error('executorlab: failed to load the task monitor settings', reason);
-        });
-    }
+    followSettings(settingRegistry, taskMonitorPlugin.id, settings => {
+      tasks.filter = readFilter(settings);
+    });
     return model;
   }
 };
+
+/** Apply a plugin's settings now and whenever they change; a registry that fails is logged. */
+function followSettings(
+  registry: ISettingRegistry | null,
+  pluginId: string,
+  apply: (settings: ISettingRegistry.ISettings) => void
+): void {
+  registry
+    ?.load(pluginId)
+    .then(settings => {
+      apply(settings);
+      settings.changed.connect(() => apply(settings));
+    })
+    .catch(reason => console.error(`executorlab: failed to load the settings of ${pluginId}`, reason));
+}
 
 function readFilter(settings: ISettingRegistry.ISettings): ITaskFilter {
   const composite = settings.composite as Partial<ITaskFilter>;
@@ -120,21 +124,14 @@ const cacheBrowserPlugin: JupyterFrontEndPlugin<void> = {
     let widget: CacheBrowserWidget | null = null;
     let confirm = true;
     let defaultDirectory = '';
-    settingRegistry
-      ?.load(cacheBrowserPlugin.id)
-      .then(settings => {
-        const apply = () => {
-          confirm = settings.composite.confirmCleanup !== false;
-          defaultDirectory = String(settings.composite.defaultDirectory ?? '');
-          if (widget) {
-            widget.confirm = confirm;
-          }
-        };
-        apply();
-        settings.changed.connect(apply);
-      })
-      .catch(reason => console.error('executorlab: failed to load the cache browser settings', reason));
     const tracker = new WidgetTracker<CacheBrowserWidget>({ namespace: 'executorlab-cache' });
+    followSettings(settingRegistry, cacheBrowserPlugin.id, settings => {
+      confirm = settings.composite.confirmCleanup !== false;
+      defaultDirectory = String(settings.composite.defaultDirectory ?? '');
+      if (widget) {
+        widget.confirm = confirm;
+      }
+    });
     app.commands.addCommand(CommandIDs.openCacheBrowser, {
       label: trans.__('Open Executor Cache Browser'),
       caption: trans.__('Browse and clean an executorlab cache directory'),
@@ -177,19 +174,12 @@ const dependencyGraphPlugin: JupyterFrontEndPlugin<void> = {
     let nodeLimit = 500;
     let widget: DependencyGraphWidget | null = null;
     const tracker = new WidgetTracker<DependencyGraphWidget>({ namespace: 'executorlab-graph' });
-    settingRegistry
-      ?.load(dependencyGraphPlugin.id)
-      .then(settings => {
-        const apply = () => {
-          nodeLimit = Number(settings.composite.nodeLimit ?? 500);
-          if (widget) {
-            widget.graph.nodeLimit = nodeLimit;
-          }
-        };
-        apply();
-        settings.changed.connect(apply);
-      })
-      .catch(reason => console.error('executorlab: failed to load the dependency graph settings', reason));
+    followSettings(settingRegistry, dependencyGraphPlugin.id, settings => {
+      nodeLimit = Number(settings.composite.nodeLimit ?? 500);
+      if (widget) {
+        widget.graph.nodeLimit = nodeLimit;
+      }
+    });
     app.commands.addCommand(CommandIDs.openDependencyGraph, {
       label: trans.__('Open Dependency Graph'),
       caption: trans.__('The futures and their dependencies, live'),
