@@ -153,6 +153,143 @@ describe('TaskMonitor', () => {
   });
 });
 
+describe('TaskMonitor filter bar', () => {
+  let connection: BridgeConnection;
+  let model: TaskMonitorModel;
+
+  const executor = (id: string, name: string) => ({
+    id,
+    name,
+    backend: 'local',
+    client_id: 'kernel-1',
+    block_allocation: false,
+    max_cores: null,
+    max_workers: null,
+    cores_in_use: 0,
+    running: 0,
+    unfinished: 0,
+    shutdown: false,
+    orphaned: false
+  });
+
+  beforeEach(() => {
+    FakeWebSocket.reset();
+    connection = new BridgeConnection({ serverSettings: makeSettings() });
+    model = new TaskMonitorModel(connection);
+  });
+
+  afterEach(() => {
+    model.dispose();
+    connection.dispose();
+  });
+
+  function renderWithTasks(filter = DEFAULT_TASK_FILTER) {
+    const view = render(<TaskMonitor model={model} filter={filter} trans={trans} />);
+    act(() => {
+      FakeWebSocket.last.push({
+        type: 'executors',
+        executors: [executor('e1', 'SingleNodeExecutor'), executor('e2', 'SlurmJobExecutor')]
+      });
+      FakeWebSocket.last.push({
+        type: 'snapshot',
+        tasks: [
+          makeTask({ id: 'w', fn_name: 'reduce', state: 'waiting', executor_id: 'e1', submitted_at: 5 }),
+          makeTask({ id: 'r', fn_name: 'simulate', state: 'running', executor_id: 'e2', executor_name: 'SlurmJobExecutor', started_at: 4, submitted_at: 4 }),
+          makeTask({ id: 'f', fn_name: 'divide', state: 'error', executor_id: 'e1', error_type: 'ZeroDivisionError', submitted_at: 3 }),
+          makeTask({ id: 'd1', fn_name: 'sum', state: 'done', executor_id: 'e1', submitted_at: 2 }),
+          makeTask({ id: 'd2', fn_name: 'sum', state: 'done', executor_id: 'e2', executor_name: 'SlurmJobExecutor', submitted_at: 1 })
+        ]
+      });
+    });
+    return view;
+  }
+
+  const chip = (container: HTMLElement, state: string) =>
+    container.querySelector<HTMLElement>(`.jp-executorlab-TaskFilterBar-state[data-state="${state}"]`)!;
+  const listed = (container: HTMLElement) => rows(container).map(r => r.dataset.taskId);
+  const status = (container: HTMLElement) =>
+    container.querySelector('.jp-executorlab-TaskFilterBar-status')?.textContent ?? null;
+
+  it('offers a toggle per state with its count, and the executors', () => {
+    const { container } = renderWithTasks();
+    expect(chip(container, 'done').dataset.count).toBe('2');
+    expect(chip(container, 'done').textContent).toBe('Done2');
+    expect(chip(container, 'waiting').title).toContain('Waiting on dependencies: 1 task');
+    expect(chip(container, 'queued').title).toContain('Queued for resources: 0 tasks');
+    expect(chip(container, 'cancelled').getAttribute('aria-pressed')).toBe('false');
+    const select = container.querySelector<HTMLSelectElement>('.jp-executorlab-TaskFilterBar-executor')!;
+    expect([...select.options].map(o => o.textContent)).toEqual([
+      'All executors',
+      'SingleNodeExecutor',
+      'SlurmJobExecutor'
+    ]);
+    expect(listed(container)).toEqual(['w', 'r', 'f', 'd1', 'd2']);
+    // Nothing filtered: no status line.
+    expect(status(container)).toBeNull();
+  });
+
+  it('lists only the states toggled on', () => {
+    const { container } = renderWithTasks();
+    fireEvent.click(chip(container, 'done'));
+    expect(chip(container, 'done').getAttribute('aria-pressed')).toBe('true');
+    expect(listed(container)).toEqual(['d1', 'd2']);
+    fireEvent.click(chip(container, 'error'));
+    expect(listed(container)).toEqual(['f', 'd1', 'd2']);
+    expect(status(container)).toContain('3 of 5 tasks listed');
+    fireEvent.click(chip(container, 'done'));
+    fireEvent.click(chip(container, 'error'));
+    expect(listed(container)).toEqual(['w', 'r', 'f', 'd1', 'd2']);
+  });
+
+  it('filters by executor and by text, and the counts follow', () => {
+    const { container } = renderWithTasks();
+    const select = container.querySelector<HTMLSelectElement>('.jp-executorlab-TaskFilterBar-executor')!;
+    fireEvent.change(select, { target: { value: 'e2' } });
+    expect(listed(container)).toEqual(['r', 'd2']);
+    expect(chip(container, 'done').dataset.count).toBe('1');
+    expect(chip(container, 'waiting').dataset.count).toBe('0');
+
+    fireEvent.change(select, { target: { value: '' } });
+    const text = container.querySelector<HTMLInputElement>('.jp-executorlab-TaskFilterBar-text')!;
+    fireEvent.change(text, { target: { value: 'zerodiv' } });
+    expect(listed(container)).toEqual(['f']);
+    fireEvent.change(text, { target: { value: 'SLURM' } });
+    expect(listed(container)).toEqual(['r', 'd2']);
+    fireEvent.change(text, { target: { value: 'no such task' } });
+    expect(listed(container)).toEqual([]);
+    expect(screen.getByText('No tasks match the filter.')).toBeTruthy();
+
+    fireEvent.click(screen.getByText('Clear filter'));
+    expect(text.value).toBe('');
+    expect(listed(container)).toEqual(['w', 'r', 'f', 'd1', 'd2']);
+  });
+
+  it('keeps the filter as tasks change, and the settings limit applies on top', () => {
+    const { container } = renderWithTasks({ showFinishedTasks: true, maxFinishedTasks: 1 });
+    // f and d1 are the newest finished; only f is listed.
+    expect(listed(container)).toEqual(['w', 'r', 'f']);
+    expect(status(container)).toContain('3 of 5 tasks listed · 2 finished tasks left out by the settings');
+
+    fireEvent.change(container.querySelector('.jp-executorlab-TaskFilterBar-text')!, { target: { value: 'sum' } });
+    expect(listed(container)).toEqual(['d1']);
+    act(() =>
+      FakeWebSocket.last.push({
+        type: 'tasks',
+        tasks: [makeTask({ id: 'n', fn_name: 'sum', state: 'queued', submitted_at: 9 })]
+      })
+    );
+    expect(listed(container)).toEqual(['n', 'd1']);
+  });
+
+  it('sorts on a header click and keeps the selection marked', () => {
+    const { container } = renderWithTasks();
+    fireEvent.click(container.querySelector('.jp-executorlab-TaskTable-sortButton[data-sort="function"]')!);
+    expect(listed(container)).toEqual(['f', 'w', 'r', 'd1', 'd2']);
+    act(() => model.select('r'));
+    expect(container.querySelector('.jp-mod-selected')?.getAttribute('data-task-id')).toBe('r');
+  });
+});
+
 describe('TaskMonitor against an unreachable server', () => {
   it('shows the not-connected state when the events socket cannot connect', async () => {
     // A real (jsdom) WebSocket to a port nothing listens on, and a fetch that fails.

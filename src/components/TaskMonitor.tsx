@@ -2,13 +2,26 @@ import { ServerConnection } from '@jupyterlab/services';
 import { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
 
-import { ITaskFilter, visibleTasks } from '../tasks/filter';
+import {
+  countByState,
+  DEFAULT_TASK_SORT,
+  EMPTY_TASK_QUERY,
+  executorOptions,
+  filterTasks,
+  isFinished,
+  isQueryActive,
+  ITaskFilter,
+  ITaskQuery,
+  ITaskSort,
+  visibleTasks
+} from '../tasks/filter';
 import { useNow, useSignalVersion } from '../tasks/hooks';
 import { ITaskMonitorModel } from '../tokens';
 import { ConnectionNotice } from './ConnectionNotice';
 import { ExecutorList } from './ExecutorList';
 import { PlacementNotice } from './PlacementNotice';
 import { TaskDetails } from './TaskDetails';
+import { TaskFilterBar } from './TaskFilterBar';
 import { TaskSummary } from './TaskSummary';
 import { TaskTable } from './TaskTable';
 
@@ -24,7 +37,11 @@ export interface ITaskMonitorProps {
 
 /**
  * Tasks section of the Executors sidebar: where the bridge runs, connection state,
- * counts, and the task list.
+ * counts, the filter bar and the (virtualised, sortable) task table.
+ *
+ * The filter bar's query and the sort are this component's state; the settings'
+ * filter (`filter`) applies on top: of the tasks that match the query, the newest
+ * `maxFinishedTasks` finished ones are listed.
  */
 export function TaskMonitor({
   model,
@@ -34,10 +51,24 @@ export function TaskMonitor({
   serverSettings
 }: ITaskMonitorProps): JSX.Element {
   useSignalVersion(model.changed);
+  const [query, setQuery] = React.useState<ITaskQuery>(EMPTY_TASK_QUERY);
+  const [sort, setSort] = React.useState<ITaskSort>(DEFAULT_TASK_SORT);
   const tasks = model.tasks;
   const connected = model.connectionStatus === 'connected';
-  const now = useNow(connected && tasks.some(t => t.state === 'running'));
-  const shown = visibleTasks(tasks, filter);
+  // Ticks while some task runs (its runtime) or waits to start (its time queued).
+  const now = useNow(connected && tasks.some(t => !isFinished(t.state)));
+
+  const matched = React.useMemo(() => filterTasks(tasks, query), [tasks, query]);
+  const shown = React.useMemo(() => visibleTasks(matched, filter), [matched, filter]);
+  const counts = React.useMemo(
+    () => countByState(filterTasks(tasks, { executorId: query.executorId, text: query.text })),
+    [tasks, query.executorId, query.text]
+  );
+  const executors = React.useMemo(
+    () => executorOptions(model.executors, tasks),
+    [model.executors, tasks]
+  );
+  const onSelect = React.useCallback((id: string) => model.select(id), [model]);
   const selectedId = model.selectedTaskId;
   const selected = selectedId === null ? undefined : model.getTask(selectedId);
 
@@ -48,8 +79,11 @@ export function TaskMonitor({
         tasks={shown}
         now={now}
         trans={trans}
-        selectedId={model.selectedTaskId}
-        onSelect={id => model.select(id)}
+        selectedId={selectedId}
+        onSelect={onSelect}
+        sort={sort}
+        onSortChange={setSort}
+        scrollResetKey={query}
       />
     );
   } else if (connected) {
@@ -59,7 +93,9 @@ export function TaskMonitor({
           ? trans.__(
               'No tasks yet. Futures submitted to an executorlab executor appear here.'
             )
-          : trans.__('No unfinished tasks. Finished tasks are hidden in the settings.')}
+          : isQueryActive(query) && matched.length === 0
+            ? trans.__('No tasks match the filter.')
+            : trans.__('No unfinished tasks. Finished tasks are hidden in the settings.')}
       </div>
     );
   } else {
@@ -81,6 +117,18 @@ export function TaskMonitor({
         bridgeStatus={model.bridgeStatus}
         trans={trans}
       />
+      {tasks.length > 0 && (
+        <TaskFilterBar
+          query={query}
+          onQueryChange={setQuery}
+          counts={counts}
+          executors={executors}
+          listed={shown.length}
+          total={tasks.length}
+          hiddenBySettings={matched.length - shown.length}
+          trans={trans}
+        />
+      )}
       <div className="jp-executorlab-TaskMonitor-list">{body}</div>
       {selected && (
         <TaskDetails
