@@ -12,6 +12,8 @@ import { cacheIcon } from './cache/icons';
 import { CacheBrowserModel } from './cache/model';
 import { CacheBrowserWidget } from './cache/widget';
 import { DependencyGraphWidget } from './graph/widget';
+import { UsageModel } from './usage/model';
+import { ResourceUsageWidget } from './usage/widget';
 import { DEFAULT_TASK_FILTER, ITaskFilter } from './tasks/filter';
 import { EXECUTORS_SIDEBAR_ID, ExecutorsSidebar } from './sidebar';
 import { TaskMonitorModel } from './tasks/model';
@@ -24,6 +26,7 @@ namespace CommandIDs {
   export const showTaskMonitor = 'executorlab:show-task-monitor';
   export const openCacheBrowser = 'executorlab:open-cache-browser';
   export const openDependencyGraph = 'executorlab:open-dependency-graph';
+  export const openResourceUsage = 'executorlab:open-resource-usage';
 }
 
 const connectionPlugin: JupyterFrontEndPlugin<IBridgeConnection> = {
@@ -210,11 +213,50 @@ const dependencyGraphPlugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
+const resourceUsagePlugin: JupyterFrontEndPlugin<void> = {
+  id: 'executorlab:resource-usage',
+  description: 'Main-area charts of cores, GPUs and calls over time, and the workers with their CPU and memory.',
+  autoStart: true,
+  requires: [IBridgeConnection],
+  // The View menu item is declared in schema/plugins/resource-usage.json.
+  optional: [ITaskMonitorModel, ITranslator, ICommandPalette, ILayoutRestorer],
+  activate: (
+    app: JupyterFrontEnd,
+    connection: IBridgeConnection,
+    monitor: ITaskMonitorModel | null,
+    translator: ITranslator | null,
+    palette: ICommandPalette | null,
+    restorer: ILayoutRestorer | null
+  ): void => {
+    translator = translator ?? nullTranslator;
+    const trans = translator.load('executorlab');
+    let widget: ResourceUsageWidget | null = null;
+    const tracker = new WidgetTracker<ResourceUsageWidget>({ namespace: 'executorlab-usage' });
+    app.commands.addCommand(CommandIDs.openResourceUsage, {
+      label: trans.__('Open Resource Usage'),
+      caption: trans.__('Cores, GPUs, calls and workers of the executors, live'),
+      execute: () => {
+        if (!widget || widget.isDisposed) {
+          const model = new UsageModel({ connection, serverSettings: app.serviceManager.serverSettings });
+          widget = new ResourceUsageWidget({ model, monitor, translator: translator! });
+          widget.disposed.connect(() => model.dispose());
+          void tracker.add(widget);
+          app.shell.add(widget, 'main');
+        }
+        app.shell.activateById(widget.id);
+      }
+    });
+    palette?.addItem({ command: CommandIDs.openResourceUsage, category: trans.__('Executors') });
+    restorer?.restore(tracker, { command: CommandIDs.openResourceUsage, name: () => 'usage' });
+  }
+};
+
 const plugins: JupyterFrontEndPlugin<any>[] = [
   connectionPlugin,
   taskMonitorPlugin,
   cacheBrowserPlugin,
-  dependencyGraphPlugin
+  dependencyGraphPlugin,
+  resourceUsagePlugin
 ];
 
 export default plugins;

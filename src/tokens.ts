@@ -2,6 +2,8 @@ import { Token } from '@lumino/coreutils';
 import { IDisposable } from '@lumino/disposable';
 import { ISignal } from '@lumino/signaling';
 
+import type { IUsageEvent } from './usage/model';
+
 /**
  * Life cycle of a future, as the bridge reports it.
  */
@@ -174,7 +176,7 @@ export interface IExecutorsEvent {
   executors: IExecutorView[];
 }
 
-export type BridgeEvent = ISnapshotEvent | ITasksEvent | IExecutorsEvent;
+export type BridgeEvent = ISnapshotEvent | ITasksEvent | IExecutorsEvent | IUsageEvent;
 
 /**
  * `connecting`: first attempt, nothing known yet.

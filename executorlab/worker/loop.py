@@ -27,6 +27,28 @@ from executorlab.worker.journal import Journal
 from executorlab.protocol import encode, unbatch
 from executorlab.worker.output import StreamForwarder
 
+# Seconds between two heartbeats (CPU time and memory of this process, for the bridge's usage view).
+HEARTBEAT_INTERVAL = 2.0
+# An idle worker's receive gives up after this long (ms) to send a heartbeat that is due: the heartbeat
+# thread never touches the socket while the main thread waits on it (ZeroMQ sockets are not thread-safe).
+IDLE_RECEIVE_MS = 500
+_PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+def _rss() -> int:
+    """Resident memory of this process in bytes: /proc/self/statm, else the peak from getrusage."""
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            return int(f.read().split()[1]) * _PAGE_SIZE
+    except (OSError, ValueError, IndexError):
+        try:
+            import resource
+
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            return peak if sys.platform == "darwin" else peak * 1024  # KiB on Linux, bytes on macOS
+        except Exception:
+            return 0
+
 
 def _mpi_world():
     """mpi4py's COMM_WORLD when started by an MPI launcher with more than one rank, else None."""
@@ -112,6 +134,16 @@ class Worker:
         self.task_id = None
         forward = lambda name, text: self.send({"type": "stream", "task_id": self.task_id, "name": name, "text": text})
         self.stdout, self.stderr = StreamForwarder("stdout", forward), StreamForwarder("stderr", forward)
+        # Heartbeats (start_heartbeats): the main thread says when it waits in a receive (then only it may
+        # use the socket, and it sends a due heartbeat itself); the thread sends while the main thread runs
+        # a task. Both take the lock, which is held only for one non-blocking send.
+        self.host = socket.gethostname()
+        self.receiving = False
+        self.closed = False
+        self.last_heartbeat = time.monotonic()
+        self._stop_heartbeats = threading.Event()
+        self._heartbeats = None
+        self.socket.setsockopt(zmq.RCVTIMEO, IDLE_RECEIVE_MS)
 
     def send(self, message: dict, *blobs: bytes) -> None:
         with self.lock:
@@ -126,10 +158,53 @@ class Worker:
         if self.journal is not None:
             self.journal.result(header, blobs)
 
+    def start_heartbeats(self) -> None:
+        """Send a heartbeat now (after hello), then every HEARTBEAT_INTERVAL seconds from a daemon thread."""
+        self.heartbeat(main_thread=True)
+        self._heartbeats = threading.Thread(target=self._heartbeat_loop, name="executorlab-heartbeat", daemon=True)
+        self._heartbeats.start()
+
+    def _heartbeat_loop(self) -> None:
+        while not self._stop_heartbeats.wait(max(0.25, self.last_heartbeat + HEARTBEAT_INTERVAL - time.monotonic())):
+            if time.monotonic() - self.last_heartbeat >= HEARTBEAT_INTERVAL:
+                self.heartbeat(main_thread=False)
+
+    def heartbeat(self, main_thread: bool) -> None:
+        """Send `heartbeat {cpu_seconds, rss, host, pid}`; skipped (the main thread sends it) while the main
+        thread waits on the socket, and dropped rather than waited for when the socket cannot take it."""
+        times = os.times()
+        header = encode({"type": "heartbeat", "cpu_seconds": times.user + times.system, "rss": _rss(),
+                         "host": self.host, "pid": os.getpid()})
+        with self.lock:
+            if self.closed or (self.receiving and not main_thread):
+                return
+            self.last_heartbeat = time.monotonic()
+            try:
+                self.socket.send(header, zmq.NOBLOCK)
+            except zmq.Again:
+                pass
+
+    def _wait_for_message(self):
+        """Frames of the next message, or None when none came within IDLE_RECEIVE_MS (a due heartbeat is sent)."""
+        with self.lock:
+            self.receiving = True
+        try:
+            return self.socket.recv_multipart()
+        except zmq.Again:
+            pass
+        finally:
+            self.receiving = False
+        if time.monotonic() - self.last_heartbeat >= HEARTBEAT_INTERVAL and self._heartbeats is not None:
+            self.heartbeat(main_thread=True)
+        return None
+
     def next_message(self):
-        """The next (header, blobs) to handle, waiting for one when none is queued; drops are applied."""
+        """The next (header, blobs) to handle, waiting for one when none is queued; drops are applied.
+        None when nothing came for a while (the caller asks again)."""
         if not self.queue:
-            self._receive(self.socket.recv_multipart())
+            frames = self._wait_for_message()
+            if frames is not None:
+                self._receive(frames)
         with self.lock:
             while self.socket.poll(0, zmq.POLLIN):
                 self._receive(self.socket.recv_multipart())
@@ -146,6 +221,11 @@ class Worker:
                 self.queue.append((message, blobs))
 
     def close(self) -> None:
+        self._stop_heartbeats.set()
+        with self.lock:
+            self.closed = True
+        if self._heartbeats is not None:
+            self._heartbeats.join(1)
         self.socket.close()
         self.context.term()
         if self.journal is not None:
@@ -306,6 +386,7 @@ def main(argv) -> int:
                 "pid": os.getpid(),
             }
         )
+        worker.start_heartbeats()
         while True:
             item = worker.next_message()
             if item is None:

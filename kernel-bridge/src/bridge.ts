@@ -34,6 +34,7 @@ import {
 import { blockGpuProblem, isEmptyResourceDict, mergeResourceDicts } from './resources/capabilities.js';
 import { HostProbe } from './resources/host.js';
 import { PlacementProbe } from './resources/placement.js';
+import { executorLoads, UsageMonitor, usageSample } from './resources/usage.js';
 import { RequestError, Scheduler } from './scheduler/scheduler.js';
 import { mergeResources, type Task } from './scheduler/task.js';
 import { CacheBrowser } from './cache/browser.js';
@@ -95,6 +96,21 @@ export class Bridge {
   /** Where the bridge runs (this machine, a SLURM job, a flux instance), for the panel. */
   private readonly placement = new PlacementProbe({ localGpus: () => this.host.gpus.devices.length });
   private readonly token = randomBytes(24).toString('hex');
+  /** Cores and GPUs busy, calls queued and running, workers' CPU and memory: sampled while anyone looks. */
+  private readonly usage = new UsageMonitor({
+    sample: () =>
+      usageSample(
+        executorLoads(this.scheduler),
+        {
+          cpus: this.placement.latest()?.cpus ?? availableParallelism(),
+          gpusTotal: this.scheduler.gpus.total,
+          gpusFree: this.scheduler.gpus.available
+        }
+      ),
+    workers: () => this.workers.workerUsage(),
+    listeners: () => this.events.subscribers,
+    publish: event => this.events.broadcast(event)
+  });
   private readonly api: ApiServer;
   private readonly cache: CacheStore;
   private readonly browser: CacheBrowser;
@@ -151,10 +167,12 @@ export class Bridge {
         },
         cancel: id => this.scheduler.cancel(id),
         cache: this.browser,
-        cacheDirectories: () => [...this.cacheDirectories].sort()
+        cacheDirectories: () => [...this.cacheDirectories].sort(),
+        usage: since => this.usage.history(since)
       },
       this.events
     );
+    this.events.onSubscribe = () => this.usage.wake();
     this.scheduler.on('task', task => {
       // Views are built only for browsers that listen; a snapshot catches up the ones that join later.
       if (this.events.subscribers > 0) {
@@ -277,6 +295,7 @@ export class Bridge {
     await this.cache.close();
     this.browser.flush();
     removeJournals(this.workerFile);
+    this.usage.close();
     this.events.close();
     await this.api.close();
     this.clientEndpoint?.close();

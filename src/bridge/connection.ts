@@ -11,6 +11,7 @@ import {
 } from '../tokens';
 import { Backoff } from './backoff';
 import { parseBridgeEvent } from './protocol';
+import { parseUsageEvent } from '../usage/model';
 
 export const EVENTS_PATH = 'api/events';
 export const STATUS_PATH = 'api/status';
@@ -97,7 +98,7 @@ export class BridgeConnection implements IBridgeConnection {
     if (socket !== this._socket) {
       return;
     }
-    const event = parseBridgeEvent(msg.data);
+    const event = parseBridgeEvent(msg.data) ?? parseUsageEvent(msg.data);
     if (!event) {
       return;
     }

@@ -97,6 +97,9 @@ export class TaskMonitorModel implements ITaskMonitorModel {
       this._changed.emit();
       return;
     }
+    if (event.type !== 'snapshot' && event.type !== 'tasks') {
+      return; // usage samples are the resource view's
+    }
     if (event.type === 'snapshot') {
       this._tasks.clear();
     }

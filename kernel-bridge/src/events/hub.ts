@@ -1,5 +1,6 @@
 // Pushes task changes to the panel's WebSockets: a snapshot on connect, then only what changed,
-// coalesced so a view gets at most one message per interval however busy the scheduler is.
+// coalesced so a view gets at most one message per interval however busy the scheduler is; and the
+// resource usage sample once per second (`broadcast`, from the usage monitor).
 import type { WebSocket } from 'ws';
 import type { ExecutorView } from '../scheduler/scheduler.js';
 import type { TaskView } from '../scheduler/task.js';
@@ -9,6 +10,8 @@ export class EventHub {
   private readonly pending = new Map<string, TaskView>();
   private timer: NodeJS.Timeout | null = null;
   private executorsDirty = false;
+  /** Called when a socket subscribes (after its snapshot): the usage monitor starts sampling. */
+  onSubscribe: (() => void) | null = null;
 
   constructor(
     private readonly snapshot: () => TaskView[],
@@ -22,6 +25,14 @@ export class EventHub {
     socket.on('error', () => this.sockets.delete(socket));
     socket.send(JSON.stringify({ type: 'snapshot', tasks: this.snapshot() }));
     socket.send(JSON.stringify({ type: 'executors', executors: this.executors() }));
+    this.onSubscribe?.();
+  }
+
+  /** Send a message to every subscriber now (not coalesced): the usage sample, once per second. */
+  broadcast(message: unknown): void {
+    if (this.sockets.size === 0) return;
+    const text = JSON.stringify(message);
+    for (const socket of this.sockets) socket.send(text);
   }
 
   /** Some executor's counts or state changed: all executors (a short list) go with the next flush. */

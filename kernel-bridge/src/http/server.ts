@@ -17,6 +17,8 @@ export interface ApiRoutes {
   cache: Pick<CacheBrowser, 'list' | 'entry' | 'remove' | 'clean'>;
   /** Cache directories kernels used, for the cache browser's directory picker. */
   cacheDirectories(): string[];
+  /** Resource usage history (samples after `since`, epoch ms, when given) and the workers' latest heartbeats. */
+  usage?(since?: number): unknown;
 }
 
 const MAX_BODY = 16 << 20;
@@ -128,12 +130,17 @@ export class ApiServer {
     if (path === '/api/status') return json(res, 200, this.routes.status());
     if (path === '/api/tasks') return json(res, 200, this.routes.tasks());
     if (path === '/api/executors') return json(res, 200, this.routes.executors());
+    if (path === '/api/usage' && this.routes.usage) {
+      const since = integer(url, 'since');
+      if (since !== undefined && !Number.isFinite(since)) return json(res, 400, { error: 'since must be epoch milliseconds' });
+      return json(res, 200, this.routes.usage(since));
+    }
     if (taskMatch && !taskMatch[2]) {
       const task = this.routes.task(taskMatch[1]);
       return task ? json(res, 200, task) : json(res, 404, { error: `no task ${taskMatch[1]}` });
     }
     return json(res, 404, {
-      error: `no such endpoint ${path}; try /api/status, /api/tasks, /api/executors, /api/tasks/<id>, POST /api/tasks/<id>/cancel, /api/cache, /api/events`
+      error: `no such endpoint ${path}; try /api/status, /api/tasks, /api/executors, /api/usage, /api/tasks/<id>, POST /api/tasks/<id>/cancel, /api/cache, /api/events`
     });
   }
 

@@ -159,17 +159,28 @@ export const WorkerStream = header('stream', {
   name: z.enum(['stdout', 'stderr']),
   text: z.string().max(1_000_000)
 });
+/** Every 2 s from a connected worker (rank 0's own process): what the usage view shows of it. */
+export const WorkerHeartbeat = header('heartbeat', {
+  /** User + system CPU time of the process so far (os.times()), seconds. */
+  cpu_seconds: z.number().min(0).max(1e12),
+  /** Resident memory, bytes. */
+  rss: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  host: z.string().max(256),
+  pid: z.number().int().min(0)
+});
 const workerSchemas = {
   hello: WorkerHello,
   result: WorkerResult,
   init_result: WorkerInitResult,
-  stream: WorkerStream
+  stream: WorkerStream,
+  heartbeat: WorkerHeartbeat
 } as const;
 export type WorkerMessage =
   | z.infer<typeof WorkerHello>
   | z.infer<typeof WorkerResult>
   | z.infer<typeof WorkerInitResult>
-  | z.infer<typeof WorkerStream>;
+  | z.infer<typeof WorkerStream>
+  | z.infer<typeof WorkerHeartbeat>;
 
 // ---- bridge -> anyone
 export type TaskState = 'waiting' | 'queued' | 'running' | 'done' | 'error' | 'cancelled';

@@ -5,6 +5,7 @@ import { unbatch, type Unpacked } from '../protocol/batch.js';
 import { outcomeOf, type Journal } from './journal.js';
 import type { RunHooks, TaskOutcome } from '../backends/backend.js';
 import type { Task } from '../scheduler/task.js';
+import { cpuPercent, type WorkerUsageView } from '../resources/usage.js';
 
 export interface WorkerConnection {
   readonly workerId: string;
@@ -39,6 +40,18 @@ export type InitOutcome = { ok: true } | { ok: false; failure: Failure; exceptio
 interface Expected {
   resolve(conn: WorkerConnection): void;
   reject(error: Error): void;
+  executorId: string | null;
+}
+
+/** The latest heartbeat of a worker, and the CPU share computed from it and the one before. */
+interface Usage {
+  cpuSeconds: number;
+  rss: number;
+  host: string;
+  pid: number;
+  /** When the bridge got it (epoch ms). */
+  at: number;
+  cpuPercent: number | null;
 }
 
 export class WorkerHub {
@@ -50,16 +63,42 @@ export class WorkerHub {
   /** Tasks dropped from a worker's queue whose result may still come (it had started them): not an error. */
   private readonly dropped = new Set<string>();
   private readonly initializing = new Map<string, (outcome: InitOutcome) => void>();
+  /** Per worker (peer key): its executor, when known (given to expect(), else learnt from its first task). */
+  private readonly executorOf = new Map<string, string>();
+  /** Per worker (peer key): its latest heartbeat; dropped when it leaves. */
+  private readonly usage = new Map<string, Usage>();
 
-  constructor(private readonly log: (line: string) => void) {}
+  constructor(
+    private readonly log: (line: string) => void,
+    private readonly now: () => number = Date.now
+  ) {}
 
   attach(endpoint: RouterEndpoint): void {
     this.endpoint = endpoint;
   }
 
-  /** Resolves when the worker started with this id says hello. */
-  expect(workerId: string): Promise<WorkerConnection> {
-    return new Promise((resolve, reject) => this.expected.set(workerId, { resolve, reject }));
+  /** Resolves when the worker started with this id says hello; `executorId` names its executor in the usage view. */
+  expect(workerId: string, executorId: string | null = null): Promise<WorkerConnection> {
+    return new Promise((resolve, reject) => this.expected.set(workerId, { resolve, reject, executorId }));
+  }
+
+  /** The connected workers with their latest heartbeat (CPU %, memory), for the usage view. */
+  workerUsage(): WorkerUsageView[] {
+    const views: WorkerUsageView[] = [];
+    for (const [key, conn] of this.byPeer) {
+      const usage = this.usage.get(key);
+      views.push({
+        worker_id: conn.workerId,
+        executor_id: this.executorOf.get(key) ?? null,
+        host: usage?.host ?? conn.host,
+        pid: usage?.pid ?? conn.pid,
+        ranks: conn.ranks,
+        cpu_percent: usage?.cpuPercent ?? null,
+        rss: usage?.rss ?? null,
+        updated: usage?.at ?? null
+      });
+    }
+    return views;
   }
 
   forget(workerId: string, reason: string): void {
@@ -76,7 +115,10 @@ export class WorkerHub {
     return new Promise(resolve => {
       const key = conn.peer.toString('hex');
       let queue = this.jobs.get(key);
-      if (!queue) this.jobs.set(key, (queue = []));
+      if (!queue) {
+        this.jobs.set(key, (queue = []));
+        if (!this.executorOf.has(key)) this.executorOf.set(key, task.executorId);
+      }
       const job: Job = { taskId: task.id, fnName: task.fnName, hooks, startedAt: null, resolve };
       queue.push(job);
       const header = {
@@ -144,6 +186,8 @@ export class WorkerHub {
       if (!failed.ok) init({ ok: false, failure: failed.failure, exception: failed.exception });
     }
     this.byPeer.delete(key);
+    this.usage.delete(key);
+    this.executorOf.delete(key);
     this.endpoint?.forget(conn.peer);
   }
 
@@ -190,7 +234,24 @@ export class WorkerHub {
         }
         this.expected.delete(message.worker_id);
         this.byPeer.set(key, conn);
+        if (waiting.executorId !== null) this.executorOf.set(key, waiting.executorId);
         waiting.resolve(conn);
+        return;
+      }
+      case 'heartbeat': {
+        // Only from a worker that said hello and has not been lost since.
+        if (!this.byPeer.has(key)) return;
+        const previous = this.usage.get(key);
+        const at = this.now();
+        const sample = { cpuSeconds: message.cpu_seconds, at };
+        this.usage.set(key, {
+          ...sample,
+          rss: message.rss,
+          host: message.host,
+          pid: message.pid,
+          // A new pid (a launcher's rank 0 restarted?) starts over.
+          cpuPercent: previous && previous.pid === message.pid ? cpuPercent(previous, sample) : null
+        });
         return;
       }
       case 'stream':

@@ -18,6 +18,8 @@ export interface WorkerSpawn {
   viaLauncher?: boolean;
   /** The worker's journal file (`--journal`), read if it dies. */
   journal?: string;
+  /** Its executor, for the usage view (else the hub learns it from the worker's first task). */
+  executorId?: string;
 }
 
 const TAIL_BYTES = 4096;
@@ -62,7 +64,7 @@ export class WorkerProcess {
   /** Start the process and wait for its hello; throws WorkerStartError if it dies first. */
   static async start(hub: WorkerHub, spawn: WorkerSpawn, onOutput?: (text: string) => void): Promise<WorkerProcess> {
     const [file, ...args] = spawn.command;
-    const hello = hub.expect(spawn.workerId);
+    const hello = hub.expect(spawn.workerId, spawn.executorId ?? null);
     const child = execa(file, args, {
       cwd: spawn.cwd ?? undefined,
       env: spawn.env,
