@@ -49,7 +49,7 @@ describe('executors', () => {
     const items = container.querySelectorAll('.jp-executorlab-ExecutorList-item');
     expect(items).toHaveLength(2);
     expect(items[0].textContent).toContain('SLURM steps');
-    expect(items[0].textContent).toContain('3/8 cores');
+    expect(items[0].textContent).toContain('3/8 cores busy');
     expect(items[0].textContent).toContain('3 running, 5 unfinished');
     expect(items[1].textContent).toContain('SLURM, a job per call');
     expect(items[1].textContent).toContain('orphaned');

@@ -57,8 +57,8 @@ export function ExecutorList({
           </span>
           <span className="jp-executorlab-ExecutorList-load">
             {e.max_cores !== null
-              ? trans.__('%1/%2 cores', e.cores_in_use, e.max_cores)
-              : trans.__('%1 cores', e.cores_in_use)}
+              ? trans.__('%1/%2 cores busy', e.cores_in_use, e.max_cores)
+              : trans._n('%1 core busy', '%1 cores busy', e.cores_in_use)}
             {' · '}
             {trans.__('%1 running, %2 unfinished', e.running, e.unfinished)}
           </span>
