@@ -11,6 +11,8 @@ from executorlab._version import __version__
 _EXPORTS = {
     "BaseExecutor": "executorlab.executor",
     "SingleNodeExecutor": "executorlab.executor",
+    "connect": "executorlab.executor",
+    "AttachedExecutor": "executorlab.executor",
     "SlurmJobExecutor": "executorlab.executor",
     "FluxJobExecutor": "executorlab.executor",
     "SlurmClusterExecutor": "executorlab.executor",

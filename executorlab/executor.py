@@ -638,3 +638,43 @@ class FluxClusterExecutor(_ClusterExecutor):
             export_workflow_filename=export_workflow_filename, wait=wait,
             openmpi_oversubscribe=False,
         )
+
+
+class AttachedExecutor(BaseExecutor):
+    """An executor started from the Executors panel, used by name (``executorlab.connect``).
+
+    It belongs to the bridge, not to this kernel: ``shutdown()`` waits for (or cancels) this kernel's own
+    calls and leaves the executor running for others; the panel stops it.
+    """
+
+    def __init__(self, name: str):
+        self._attach_name = name
+        super().__init__(max_workers=None, max_cores=None, resource_dict=None, openmpi_oversubscribe=False)
+
+    def _connect(self) -> BridgeClient:
+        client = get_client()
+        reply = client.request({"type": "attach_executor", "name": self._attach_name})
+        executor = reply["executor"]
+        self._id = executor["executor_id"]
+        self._name = executor["name"]
+        self._options = dict(executor["options"])
+        self._cache_directory = executor.get("cache_directory")
+        self._client = client
+        self._valid_resource_dicts.clear()
+        return client
+
+    def _finish(self, pending: list, cancel_futures: bool) -> None:
+        concurrent.futures.wait(pending)
+
+    def __repr__(self) -> str:
+        return f"<AttachedExecutor {self._attach_name!r} ({self._options.get('max_cores') or 'any'} cores)>"
+
+
+def connect(name: str) -> AttachedExecutor:
+    """The executor named ``name`` that was started from the Executors panel of this JupyterLab's bridge.
+
+    Raises:
+        ValueError: no running executor of that name was started from the panel (the message lists those
+            that were).
+    """
+    return AttachedExecutor(name)

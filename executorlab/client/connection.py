@@ -177,8 +177,8 @@ class BridgeClient:
                 self._wake_pending = True
                 self._wake_out.send(b"")
 
-    def request(self, message: dict, timeout: float = 60.0, blobs=()) -> None:
-        """Send a message that the bridge answers with a reply; raise ValueError if it refused."""
+    def request(self, message: dict, timeout: float = 60.0, blobs=()) -> dict:
+        """Send a message that the bridge answers with a reply; raise ValueError if it refused; the reply."""
         request_id = f"r{next(self._request_ids)}"
         done = threading.Event()
         self._waiting[request_id] = [done, None]
@@ -191,6 +191,7 @@ class BridgeClient:
             raise BridgeConnectionError(reply["error"])
         if not reply["ok"]:
             raise ValueError(reply["error"])
+        return reply
 
     def new_task_id(self) -> str:
         return f"{self._task_prefix}{next(self._task_numbers)}"

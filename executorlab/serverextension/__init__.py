@@ -1,5 +1,7 @@
 """The Jupyter server extension: runs the bridge beside the server and proxies the frontend to it."""
 
+import os
+
 from jupyter_server.utils import url_path_join
 
 from executorlab.serverextension.handlers import BridgeEventsHandler, BridgeProxyHandler
@@ -7,7 +9,7 @@ from executorlab.serverextension.supervisor import BridgeSupervisor
 
 
 def _load_jupyter_server_extension(serverapp):
-    supervisor = BridgeSupervisor(serverapp.runtime_dir, serverapp.log)
+    supervisor = BridgeSupervisor(serverapp.runtime_dir, serverapp.log, os.path.abspath(serverapp.root_dir))
     supervisor.start()
     web_app = serverapp.web_app
     base = url_path_join(web_app.settings["base_url"], "executorlab", "api")

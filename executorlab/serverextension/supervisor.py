@@ -3,6 +3,7 @@
 import atexit
 import os
 import subprocess
+import sys
 import time
 
 from tornado.ioloop import PeriodicCallback
@@ -15,10 +16,12 @@ STABLE_AFTER = 30.0
 
 
 class BridgeSupervisor:
-    def __init__(self, runtime_dir: str, log):
+    def __init__(self, runtime_dir: str, log, root_dir: str = None):
         os.makedirs(runtime_dir, exist_ok=True)
         self.connection_file = os.path.join(runtime_dir, f"executorlab-bridge-{os.getpid()}.json")
         self.log = log
+        # Executors started from the panel run this Python, with the server's root folder importable.
+        self.panel_args = ["--python", sys.executable, *(["--pythonpath", root_dir] if root_dir else [])]
         self.process = None
         self.restarts = 0
         self._backoff = 0.5
@@ -53,7 +56,9 @@ class BridgeSupervisor:
             os.unlink(self.connection_file)
         except FileNotFoundError:
             pass
-        command = bridge_process.bridge_command(self.connection_file, "--exit-with-parent", str(os.getpid()))
+        command = bridge_process.bridge_command(
+            self.connection_file, "--exit-with-parent", str(os.getpid()), *self.panel_args
+        )
         # stderr is inherited: the bridge's log lines appear in the server's own log.
         self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
         self._started_at = time.monotonic()

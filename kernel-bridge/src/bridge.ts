@@ -3,6 +3,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { realpathSync, rmSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
 import * as zmq from 'zeromq';
+import { z } from 'zod';
 import { BlockAllocationBackend, processLauncher } from './backends/block.js';
 import { ClusterBackend, ClusterJobs } from './backends/cluster.js';
 import { FluxLauncher, fluxUri } from './backends/flux.js';
@@ -25,7 +26,9 @@ import {
   decodeClientHeader,
   ProtocolError,
   resourceDictProblem,
+  BACKENDS,
   CACHE_BLOBS,
+  ExecutorOptions,
   SUBMIT_BLOBS,
   type BridgeToClient,
   type ClientMessage,
@@ -47,6 +50,27 @@ import { WorkerHub } from './workers/hub.js';
 import { removeJournals } from './workers/journal.js';
 
 export const BRIDGE_VERSION = '0.1.0';
+/** The client id of executors started from the panel. */
+export const PANEL_CLIENT = 'panel';
+const EXECUTOR_CLASSES = {
+  local: 'SingleNodeExecutor',
+  slurm: 'SlurmJobExecutor',
+  flux: 'FluxJobExecutor',
+  'slurm-cluster': 'SlurmClusterExecutor',
+  'flux-cluster': 'FluxClusterExecutor'
+} as const;
+
+/** What the panel's "New executor" dialog sends. */
+const PanelExecutor = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9_. -]{1,64}$/, 'letters, digits, space and _ . - only, at most 64'),
+    backend: z.enum(BACKENDS),
+    max_cores: z.number().int().min(1).max(1_000_000).nullable().default(null),
+    max_workers: z.number().int().min(1).max(1_000_000).nullable().default(null),
+    block_allocation: z.boolean().default(false),
+    cache_directory: z.string().min(1).max(4096).refine(d => d.startsWith('/'), 'must be an absolute path').nullable().default(null)
+  })
+  .strict();
 const RUNNING_NOTICE_MS = 1;
 
 export interface BridgeOptions {
@@ -60,6 +84,9 @@ export interface BridgeOptions {
   maxMessageBytes: number;
   /** A client silent for this long (it heartbeats every 2 s when idle) is treated as gone. */
   clientTimeoutMs: number;
+  /** The Python of executors started from the panel (the Jupyter server's), and folders for their PYTHONPATH. */
+  python?: string;
+  pythonpath?: string[];
   /** Folders the cache browser may open cache directories in (besides those kernels used). */
   cacheRoots: string[];
   log: (line: string) => void;
@@ -129,9 +156,20 @@ export class Bridge {
   private readonly startedCalls = new Map<Task, number>();
   private runningNotices: NodeJS.Timeout | null = null;
   /** Per batch system (slurm, flux): how its jobs are submitted, followed, and found by their dependents. */
+  /** The panel, as the client of the executors it starts: workers run the bridge's Python. */
+  private readonly panelClient: Client;
+  private readonly panelCacheDirectories = new Map<string, string | null>();
   private readonly batchQueues = new Map<string, { system: BatchSystem; watcher: JobWatcher; jobs: ClusterJobs }>();
 
   constructor(private readonly options: BridgeOptions) {
+    this.panelClient = {
+      peer: Buffer.alloc(0),
+      sender: null,
+      clientId: PANEL_CLIENT,
+      python: options.python ?? '/usr/bin/python3',
+      pythonpath: options.pythonpath ?? [],
+      lastSeen: Date.now()
+    };
     this.workers = new WorkerHub(options.log);
     this.cache = new CacheStore(options.log);
     this.browser = new CacheBrowser({
@@ -161,6 +199,8 @@ export class Bridge {
         },
         tasks: () => ({ tasks: this.scheduler.views() }),
         executors: () => ({ executors: this.scheduler.executorViews() }),
+        createExecutor: body => this.createPanelExecutor(body),
+        stopExecutor: id => this.stopPanelExecutor(id),
         task: id => {
           const task = this.scheduler.task(id);
           return task ? { ...this.scheduler.view(task), output: task.output, failure: task.failure } : null;
@@ -398,20 +438,32 @@ export class Bridge {
   private async handle(client: Client, message: Exclude<ClientMessage, { type: 'hello' }>, blobs: Buffer[]): Promise<void> {
     switch (message.type) {
       case 'create_executor': {
-        const backend = this.createBackend(client, message, blobs);
-        const problems = (await backend.resourceProblems?.(mergeResourceDicts(message.options.resource_dict, {}))) ?? [];
-        if (problems.length > 0) throw new RequestError(problems.join('; '));
-        this.scheduler.createExecutor({
-          id: message.executor_id,
-          name: message.name,
-          clientId: client.clientId,
-          options: message.options,
-          backend,
-          backendKind: message.backend
-        });
-        this.events.executorsChanged();
-        if (message.options.block_allocation) await this.scheduler.resizeExecutor(message.executor_id, message.options.max_workers!);
+        await this.createExecutor(client, message, blobs, message.name);
         await this.send(client.peer, { v: 1, type: 'reply', request_id: message.request_id, ok: true });
+        return;
+      }
+      case 'attach_executor': {
+        const executor = this.scheduler.executorNamed(message.name, PANEL_CLIENT);
+        if (!executor) {
+          const started = this.scheduler.executorViews().filter(e => e.client_id === PANEL_CLIENT && !e.shutdown).map(e => e.name);
+          throw new RequestError(
+            `no executor named ${JSON.stringify(message.name)} was started from the panel of this bridge` +
+              (started.length ? `; started from the panel: ${started.map(n => JSON.stringify(n)).join(', ')}` : '; start one from the Executors panel')
+          );
+        }
+        await this.send(client.peer, {
+          v: 1,
+          type: 'reply',
+          request_id: message.request_id,
+          ok: true,
+          executor: {
+            executor_id: executor.id,
+            name: executor.name,
+            backend: executor.backendKind,
+            options: executor.options,
+            cache_directory: this.panelCacheDirectories.get(executor.id) ?? null
+          }
+        });
         return;
       }
       case 'submit': {
@@ -482,6 +534,70 @@ export class Bridge {
         return;
       }
     }
+  }
+
+  /** Create an executor for a kernel's request or the panel's; `name` is what the panel lists. */
+  private async createExecutor(
+    client: Client,
+    message: Extract<ClientMessage, { type: 'create_executor' }>,
+    blobs: Buffer[],
+    name: string
+  ): Promise<void> {
+    const backend = this.createBackend(client, message, blobs);
+    const problems = (await backend.resourceProblems?.(mergeResourceDicts(message.options.resource_dict, {}))) ?? [];
+    if (problems.length > 0) throw new RequestError(problems.join('; '));
+    this.scheduler.createExecutor({
+      id: message.executor_id,
+      name,
+      clientId: client.clientId,
+      options: message.options,
+      backend,
+      backendKind: message.backend
+    });
+    this.events.executorsChanged();
+    if (message.options.block_allocation) await this.scheduler.resizeExecutor(message.executor_id, message.options.max_workers!);
+  }
+
+  /** An executor started from the panel: it belongs to the bridge, kernels use it by name. */
+  private async createPanelExecutor(body: Record<string, unknown>): Promise<unknown> {
+    const parsed = PanelExecutor.safeParse(body);
+    if (!parsed.success) {
+      throw new RequestError(parsed.error.issues.map(i => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
+    }
+    const spec = parsed.data;
+    if (this.scheduler.executorNamed(spec.name, PANEL_CLIENT)) throw new RequestError(`the name ${JSON.stringify(spec.name)} is in use by a running executor`);
+    const id = `p-${randomUUID().replaceAll('-', '').slice(0, 16)}`;
+    const options = ExecutorOptions.parse({
+      max_cores: spec.max_cores,
+      max_workers: spec.max_workers,
+      block_allocation: spec.block_allocation
+    });
+    const message = {
+      v: 1 as const,
+      type: 'create_executor' as const,
+      request_id: 'panel',
+      executor_id: id,
+      name: EXECUTOR_CLASSES[spec.backend],
+      backend: spec.backend,
+      options
+    };
+    try {
+      await this.createExecutor(this.panelClient, message, [], spec.name);
+    } catch (error) {
+      if (error instanceof RequestError) throw error;
+      throw new RequestError((error as Error).message);
+    }
+    this.panelCacheDirectories.set(id, spec.cache_directory);
+    return this.scheduler.executorViews().find(e => e.id === id);
+  }
+
+  /** Stop an executor started from the panel: its unstarted calls are cancelled. */
+  private async stopPanelExecutor(id: string): Promise<boolean> {
+    const executor = this.scheduler.executor(id);
+    if (!executor || executor.clientId !== PANEL_CLIENT || executor.shutdown) return false;
+    void this.scheduler.shutdownExecutor(id, false, true);
+    this.events.executorsChanged();
+    return true;
   }
 
   /**

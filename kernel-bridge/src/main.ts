@@ -5,11 +5,12 @@ import { defaultCacheRoots } from './cache/browser.js';
 
 const USAGE = `usage: executorlab-bridge --connection-file PATH [--zmq-host 127.0.0.1] [--worker-host H] [--http-host 127.0.0.1]
        [--http-port 0] [--max-message-mb 2048] [--client-timeout SECONDS] [--exit-with-parent PID]
-       [--cache-root DIR ...]
+       [--cache-root DIR ...] [--python PATH] [--pythonpath DIR ...]
 The client timeout defaults to $EXECUTORLAB_CLIENT_TIMEOUT or 15 s. The cache browser opens cache
 directories inside a --cache-root (default: the home and temporary folders) or used by a kernel. The workers' endpoint
 binds --worker-host (default: $EXECUTORLAB_WORKER_HOST, else 0.0.0.0 inside a multi-node SLURM job or a flux
-instance, where workers start on other nodes, else the --zmq-host).`;
+instance, where workers start on other nodes, else the --zmq-host). Executors started from the panel run
+--python (default $EXECUTORLAB_PYTHON or /usr/bin/python3) with --pythonpath folders on PYTHONPATH.`;
 
 function fail(message: string): never {
   process.stderr.write(`executorlab-bridge: ${message}\n${USAGE}\n`);
@@ -49,7 +50,9 @@ async function main(): Promise<void> {
         'max-message-mb': { type: 'string' },
         'client-timeout': { type: 'string', default: process.env.EXECUTORLAB_CLIENT_TIMEOUT },
         'exit-with-parent': { type: 'string' },
-        'cache-root': { type: 'string', multiple: true }
+        'cache-root': { type: 'string', multiple: true },
+        python: { type: 'string', default: process.env.EXECUTORLAB_PYTHON ?? '/usr/bin/python3' },
+        pythonpath: { type: 'string', multiple: true }
       },
       strict: true
     }));
@@ -67,6 +70,8 @@ async function main(): Promise<void> {
     maxMessageBytes: intOption('max-message-mb', values['max-message-mb'], 2048) * 1024 * 1024,
     clientTimeoutMs: Math.max(1, intOption('client-timeout', values['client-timeout'], 15)) * 1000,
     cacheRoots: values['cache-root'] ?? defaultCacheRoots(),
+    python: values.python!,
+    pythonpath: values.pythonpath ?? [],
     log
   });
 

@@ -14,6 +14,10 @@ export interface ApiRoutes {
   /** Cancel (kill if running); false when the task is unknown or already finished. */
   cancel(id: string): boolean;
   executors(): unknown;
+  /** Start an executor from the panel; a RequestError's message is the reason it was refused. */
+  createExecutor(body: Record<string, unknown>): Promise<unknown>;
+  /** Stop an executor started from the panel: its queued calls are cancelled, its workers stopped. */
+  stopExecutor(id: string): Promise<boolean>;
   cache: Pick<CacheBrowser, 'list' | 'entry' | 'remove' | 'clean'>;
   /** Cache directories kernels used, for the cache browser's directory picker. */
   cacheDirectories(): string[];
@@ -121,6 +125,13 @@ export class ApiServer {
       );
       return;
     }
+    if (req.method === 'POST' && (path === '/api/executors' || /^\/api\/executors\/[A-Za-z0-9_.:-]{1,128}\/shutdown$/.test(path))) {
+      this.executorRequest(req, path).then(
+        ([status, body]) => json(res, status, body),
+        error => json(res, 500, { error: (error as Error).message ?? String(error) })
+      );
+      return;
+    }
     const taskMatch = /^\/api\/tasks\/([A-Za-z0-9_.:-]{1,128})(\/cancel)?$/.exec(path);
     if (req.method === 'POST' && taskMatch?.[2]) {
       const cancelled = this.routes.cancel(taskMatch[1]);
@@ -142,6 +153,25 @@ export class ApiServer {
     return json(res, 404, {
       error: `no such endpoint ${path}; try /api/status, /api/tasks, /api/executors, /api/usage, /api/tasks/<id>, POST /api/tasks/<id>/cancel, /api/cache, /api/events`
     });
+  }
+
+  private async executorRequest(req: IncomingMessage, path: string): Promise<[number, unknown]> {
+    if (path === '/api/executors') {
+      let body: Record<string, unknown>;
+      try {
+        body = await readBody(req);
+      } catch (error) {
+        return [400, { error: (error as Error).message }];
+      }
+      try {
+        return [200, { executor: await this.routes.createExecutor(body) }];
+      } catch (error) {
+        const message = (error as Error).message;
+        return [/in use/.test(message) ? 409 : 400, { error: message }];
+      }
+    }
+    const id = path.split('/')[3];
+    return (await this.routes.stopExecutor(id)) ? [200, { ok: true }] : [404, { error: `no executor ${id} started from the panel` }];
   }
 
   private async cacheRequest(req: IncomingMessage, url: URL): Promise<unknown> {

@@ -115,7 +115,10 @@ export const ShutdownExecutor = header('shutdown_executor', {
   wait: z.boolean(),
   cancel_futures: z.boolean()
 });
+/** Use an executor started from the panel (or by another kernel) by its name: `executorlab.connect(name)`. */
+export const AttachExecutor = header('attach_executor', { request_id: id, name: z.string().min(1).max(256) });
 export const ClientMessage = z.discriminatedUnion('type', [
+  AttachExecutor,
   ClientHello,
   Attach,
   CreateExecutor,
@@ -186,9 +189,18 @@ export type WorkerMessage =
 export type TaskState = 'waiting' | 'queued' | 'running' | 'done' | 'error' | 'cancelled';
 export type Failure = { error_type: string; error_message: string; traceback: string };
 
+/** What a kernel learns of an executor it attaches to. */
+export interface AttachedExecutor {
+  executor_id: string;
+  name: string;
+  backend: string;
+  options: ExecutorOptions;
+  cache_directory: string | null;
+}
+
 export type BridgeToClient =
   | { v: 1; type: 'welcome'; instance_id: string; bridge_version: string }
-  | { v: 1; type: 'reply'; request_id: string; ok: true }
+  | { v: 1; type: 'reply'; request_id: string; ok: true; executor?: AttachedExecutor }
   | { v: 1; type: 'reply'; request_id: string; ok: false; error: string }
   | { v: 1; type: 'task_state'; task_id: string; state: TaskState }
   | ({ v: 1; type: 'result'; task_id: string; runtime: number } & ({ ok: true } | ({ ok: false } & Failure)))

@@ -136,6 +136,11 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     return this.executors.get(id);
   }
 
+  /** The running (not shut down) executor of `clientId` with this name, the newest if several. */
+  executorNamed(name: string, clientId: string): Executor | undefined {
+    return [...this.executors.values()].reverse().find(e => e.name === name && e.clientId === clientId && !e.shutdown);
+  }
+
   submit(s: Submission): Task {
     const executor = this.executors.get(s.executorId);
     if (!executor) throw new RequestError(`unknown executor ${s.executorId}`);
