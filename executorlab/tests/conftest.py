@@ -43,11 +43,12 @@ def free_port() -> int:
 class JupyterServer:
     """A real jupyter_server with the executorlab server extension, on a free port with a token."""
 
-    def __init__(self, tmp_path: Path):
+    def __init__(self, tmp_path: Path, base_url: str = "/"):
         self.port = free_port()
+        self.base_url = base_url
         self.token = secrets.token_hex(16)
         self.runtime_dir = tmp_path / "runtime"
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"http://127.0.0.1:{self.port}{base_url.rstrip('/')}"
         env = {
             **os.environ,
             "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
@@ -60,7 +61,7 @@ class JupyterServer:
             [
                 sys.executable, "-m", "jupyter_server", "--no-browser", "--allow-root",
                 f"--port={self.port}", f"--ServerApp.token={self.token}", f"--ServerApp.root_dir={tmp_path}",
-                "--ServerApp.jpserver_extensions={'executorlab': True}",
+                "--ServerApp.jpserver_extensions={'executorlab': True}", f"--ServerApp.base_url={base_url}",
             ],
             env=env, stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         )

@@ -7,7 +7,7 @@ import stat
 
 from tornado import httpclient, ioloop, websocket
 
-from executorlab.tests.conftest import run_client
+from executorlab.tests.conftest import JupyterServer, run_client
 
 SUBMIT_SUM = (
     "from executorlab import SingleNodeExecutor\n"
@@ -125,3 +125,23 @@ def test_bridge_stops_with_the_server(jupyter_server):
 
     jupyter_server.wait_until(lambda: not pid_alive(bridge), 15, "the bridge to stop", allow_exit=True)
     assert not jupyter_server.connection_file.exists()
+
+
+def test_the_proxy_works_under_a_base_url_prefix(tmp_path):
+    server = JupyterServer(tmp_path, base_url="/hub/user/ada/")
+    try:
+        status = server.wait_until(server.bridge_status, 60, "the bridge behind the prefixed server")
+        assert status["pid"] > 0
+        code, body = server.get("executorlab/api/executors")
+        assert (code, body) == (200, {"executors": []})
+
+        async def events():
+            url = server.url.replace("http", "ws") + f"/executorlab/api/events?token={server.token}"
+            conn = await websocket.websocket_connect(url)
+            first = json.loads(await conn.read_message())
+            conn.close()
+            return first
+
+        assert ioloop.IOLoop.current().run_sync(events, timeout=60) == {"type": "snapshot", "tasks": []}
+    finally:
+        server.stop()
