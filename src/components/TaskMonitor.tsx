@@ -18,6 +18,7 @@ import {
 import { useNow, useSignalVersion } from '../tasks/hooks';
 import { ITaskMonitorModel } from '../tokens';
 import { ConnectionNotice } from './ConnectionNotice';
+import { ExecutorPanelActions, IExecutorPanelActions } from '../executors/actions';
 import { ExecutorList } from './ExecutorList';
 import { PlacementNotice } from './PlacementNotice';
 import { TaskDetails } from './TaskDetails';
@@ -33,6 +34,8 @@ export interface ITaskMonitorProps {
   onShowInGraph?: (id: string) => void;
   /** Server settings for the task details (`api/tasks/<id>`); the page's by default. */
   serverSettings?: ServerConnection.ISettings;
+  /** Start and stop executors from the panel; by default over the bridge's API. */
+  executorActions?: IExecutorPanelActions;
 }
 
 /**
@@ -48,8 +51,13 @@ export function TaskMonitor({
   filter,
   trans,
   onShowInGraph,
-  serverSettings
+  serverSettings,
+  executorActions
 }: ITaskMonitorProps): JSX.Element {
+  const actions = React.useMemo(
+    () => executorActions ?? new ExecutorPanelActions({ serverSettings, trans }),
+    [executorActions, serverSettings, trans]
+  );
   useSignalVersion(model.changed);
   const [query, setQuery] = React.useState<ITaskQuery>(EMPTY_TASK_QUERY);
   const [sort, setSort] = React.useState<ITaskSort>(DEFAULT_TASK_SORT);
@@ -111,7 +119,7 @@ export function TaskMonitor({
         onRetry={() => model.reconnect()}
         trans={trans}
       />
-      <ExecutorList executors={model.executors} trans={trans} />
+      <ExecutorList executors={model.executors} trans={trans} actions={actions} placement={model.placement} />
       <TaskSummary
         tasks={tasks}
         bridgeStatus={model.bridgeStatus}

@@ -166,10 +166,13 @@ export type NewExecutorField = 'name' | 'maxCores' | 'maxWorkers' | 'cacheDirect
 /** Why a field is not acceptable, by field; empty when the form is valid. */
 export type NewExecutorErrors = Partial<Record<NewExecutorField, string>>;
 
-/** `/…`, or a drive path `C:\…` / `C:/…`. */
+/** Starts with `/`: what the bridge calls absolute. */
 export function isAbsolutePath(path: string): boolean {
-  return path.startsWith('/') || /^[A-Za-z]:[\\/]/.test(path);
+  return path.startsWith('/');
 }
+
+/** The bridge's upper bound for max cores and max workers. */
+export const MAX_COUNT = 1_000_000;
 
 function parseCount(text: string): number | null | undefined {
   const trimmed = text.trim();
@@ -180,7 +183,9 @@ function parseCount(text: string): number | null | undefined {
     return undefined;
   }
   const value = Number(trimmed);
-  return Number.isSafeInteger(value) && value >= 1 ? value : undefined;
+  return Number.isSafeInteger(value) && value >= 1 && value <= MAX_COUNT
+    ? value
+    : undefined;
 }
 
 /**
@@ -204,11 +209,17 @@ export function validateExecutorForm(
   }
   const maxCores = parseCount(form.maxCores);
   if (maxCores === undefined) {
-    errors.maxCores = trans.__('Enter a whole number, 1 or more, or leave it empty.');
+    errors.maxCores = trans.__(
+      'Enter a whole number from 1 to %1, or leave it empty.',
+      MAX_COUNT
+    );
   }
   const maxWorkers = form.blockAllocation ? parseCount(form.maxWorkers) : null;
   if (maxWorkers === undefined) {
-    errors.maxWorkers = trans.__('Enter a whole number, 1 or more, or leave it empty.');
+    errors.maxWorkers = trans.__(
+      'Enter a whole number from 1 to %1, or leave it empty.',
+      MAX_COUNT
+    );
   }
   const cacheDirectory = form.cacheDirectory.trim();
   if (cacheDirectory !== '' && !isAbsolutePath(cacheDirectory)) {
