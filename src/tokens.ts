@@ -67,6 +67,10 @@ export interface ITaskView {
   cache_key?: string | null;
   /** It finished from its cache file: nothing ran. */
   cache_hit?: boolean;
+  /** A short text of its arguments ("1, 'a', list[300]"), made by the kernel. */
+  args?: string | null;
+  /** Where it ran: the worker's host and pid, or the batch job ("SLURM job 123"). */
+  where?: string | null;
 }
 
 /**

@@ -42,3 +42,12 @@ describe('one selection for the table and the graph', () => {
     expect(container.querySelector('[data-task-id="a"]')!.classList.contains('jp-mod-selected')).toBe(false);
   });
 });
+
+describe('a row says what a call was given', () => {
+  it('shows the short arguments next to the function name', () => {
+    const { container } = render(
+      <TaskTable tasks={[makeTask({ id: 'a', args: "2, 'x', list[300]" })]} now={0} trans={trans} selectedId={null} />
+    );
+    expect(container.querySelector('.jp-executorlab-TaskRow-args')!.textContent).toBe("(2, 'x', list[300])");
+  });
+});

@@ -79,3 +79,19 @@ except ValueError as error:
     assert post(standalone_bridge, f"/api/executors/{executor_id}/shutdown", {})[0] == 404
     result = run_client("import executorlab\nexecutorlab.connect('alpha')", standalone_bridge.env)
     assert result.returncode != 0 and "no executor named" in result.stderr
+
+
+def test_a_task_view_shows_its_arguments_briefly_and_where_it_ran(standalone_bridge):
+    import socket
+
+    result = run_client("""
+from executorlab import SingleNodeExecutor
+with SingleNodeExecutor() as exe:
+    exe.submit(pow, 2, 5).result()
+    exe.submit(len, list(range(300))).result()
+""", standalone_bridge.env)
+    assert result.returncode == 0, result.stderr
+    pow_task, = standalone_bridge.tasks("pow")
+    assert pow_task["args"] == "2, 5"
+    assert pow_task["where"].startswith(socket.gethostname() + ":")
+    assert standalone_bridge.tasks("len")[0]["args"] == "list[300]", "sizes, never a long repr"

@@ -481,6 +481,7 @@ export class Bridge {
           executorId: message.executor_id,
           clientId: client.clientId,
           fnName: message.fn_name,
+          args: message.args,
           resourceDict: message.resource_dict,
           blobs: blobs.slice(0, SUBMIT_BLOBS),
           dependencies: message.dependencies,

@@ -208,6 +208,12 @@ function TaskFacts({ task, now, model, trans }: ITaskFactsProps): JSX.Element {
     ['executor', trans.__('Executor'), task.executor_name],
     ['resources', trans.__('Resources'), resources]
   ];
+  if (task.args) {
+    facts.splice(2, 0, ['args', trans.__('Arguments'), <code>{task.args}</code>]);
+  }
+  if (task.where) {
+    facts.push(['where', trans.__('Ran on'), task.where]);
+  }
   if (task.cache_key) {
     facts.push([
       'cache',

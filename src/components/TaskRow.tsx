@@ -88,7 +88,12 @@ export const TaskRow = React.memo(function TaskRow({
       title={details}
     >
       <td className="jp-executorlab-TaskRow-function">
-        <div className="jp-executorlab-TaskRow-fnName">{task.fn_name}</div>
+        <div className="jp-executorlab-TaskRow-fnName">
+          {task.fn_name}
+          {task.args !== undefined && task.args !== null && (
+            <span className="jp-executorlab-TaskRow-args">({task.args})</span>
+          )}
+        </div>
         <div className="jp-executorlab-TaskRow-detail">
           <StateBadge state={task.state} trans={trans} />
           {task.error_type && (

@@ -7,8 +7,8 @@ export type TaskOutcome =
   | { ok: false; runtime: number; failure: Failure; exception: Buffer | null };
 
 export interface RunHooks {
-  /** The worker has the task: the function is running. */
-  started(): void;
+  /** The worker has the task: the function is running; `where` says on what (a host and pid, a job). */
+  started(where?: string): void;
   stream(name: 'stdout' | 'stderr', text: string): void;
 }
 

@@ -185,7 +185,7 @@ export class ClusterBackend implements Backend {
     jobs.settle(task.id, jobId);
     this.running.set(task.id, jobId);
     if (this.cancelled.has(task.id)) void this.cancelJob(task.id, jobId);
-    const watch = this.options.watcher.watch(jobId, () => hooks.started());
+    const watch = this.options.watcher.watch(jobId, () => hooks.started(`${this.options.batch.name} job ${jobId}`));
     try {
       const status = await watch.ended;
       return await this.outcome(task, ref, jobId, status, (Date.now() - submittedAt) / 1000);

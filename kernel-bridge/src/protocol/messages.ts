@@ -79,6 +79,8 @@ export const Submit = header('submit', {
   task_id: id,
   executor_id: id,
   fn_name: z.string().max(256),
+  /** A short text of the arguments for the panel ("1, 2", "ndarray(1000,)"); never parsed. */
+  args: z.string().max(200).nullable().default(null),
   resource_dict: ResourceDict,
   /** Tasks whose results the arguments refer to; the task waits for them in the bridge. */
   dependencies: z.array(id).max(100_000).default([]),

@@ -80,6 +80,8 @@ export interface Submission {
   blobs: Buffer[];
   dependencies?: string[];
   cache?: { ref: CacheRef; inputs: CacheInputs };
+  /** A short text of the arguments (the kernel's), for the panel. */
+  args?: string | null;
 }
 
 /** Where results are cached: looked up before a call runs, written after it succeeded. */
@@ -182,7 +184,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       finishedAt: null,
       runtime: null,
       failure: null,
-      ...(s.cache ? { cache: s.cache } : {})
+      ...(s.cache ? { cache: s.cache } : {}),
+      ...(s.args ? { args: s.args } : {})
     };
     this.tasks.set(task.id, task);
     executor.unfinished += 1;
@@ -377,6 +380,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       dependencies: task.dependencies,
       cache_key: task.cache?.ref.key ?? null,
       cache_hit: task.cacheHit ?? false,
+      args: task.args ?? null,
+      where: task.where ?? null,
       orphaned: task.orphaned
     };
   }
@@ -454,8 +459,9 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     const limit = task.resources.run_time_max;
     try {
       outcome = await executor.backend.run(task, inputs, {
-        started: () => {
+        started: where => {
           task.startedAt = Date.now();
+          if (where) task.where = where;
           this.setState(task, 'running');
           // A batch job's limit is the batch system's (its own TIMEOUT state).
           if (limit !== null && !executor.backend.batchJobs) deadline = this.killAfter(executor, task, limit);

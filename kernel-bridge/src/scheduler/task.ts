@@ -46,6 +46,10 @@ export interface Task {
   cache?: { ref: CacheRef; inputs: CacheInputs };
   /** It finished from its cache file: nothing ran. */
   cacheHit?: boolean;
+  /** A short text of its arguments, made by the kernel. */
+  args?: string | null;
+  /** Where it ran: the worker's host and pid, or the batch job. */
+  where?: string | null;
 }
 
 /** What the panel sees of a task: plain JSON, no blobs. */
@@ -66,6 +70,8 @@ export interface TaskView {
   orphaned: boolean;
   cache_key: string | null;
   cache_hit: boolean;
+  args: string | null;
+  where: string | null;
 }
 
 /** How much of a task's stdout/stderr the bridge keeps for the panel. */

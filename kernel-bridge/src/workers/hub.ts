@@ -20,6 +20,8 @@ interface Job {
   taskId: string;
   fnName: string;
   hooks: RunHooks;
+  /** The worker's host and pid, for the panel. */
+  where: string;
   /** When the worker started it (it became the first of its worker's jobs), else null. */
   startedAt: number | null;
   /** null: the worker went away before it started the task, which may run elsewhere. */
@@ -119,7 +121,7 @@ export class WorkerHub {
         this.jobs.set(key, (queue = []));
         if (!this.executorOf.has(key)) this.executorOf.set(key, task.executorId);
       }
-      const job: Job = { taskId: task.id, fnName: task.fnName, hooks, startedAt: null, resolve };
+      const job: Job = { taskId: task.id, fnName: task.fnName, hooks, where: `${conn.host}:${conn.pid}`, startedAt: null, resolve };
       queue.push(job);
       const header = {
         v: 1,
@@ -151,7 +153,7 @@ export class WorkerHub {
 
   private begin(job: Job): void {
     job.startedAt = Date.now();
-    job.hooks.started();
+    job.hooks.started(job.where);
   }
 
   /** Send the init_function blob; resolves with the worker's init_result. */
