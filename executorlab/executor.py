@@ -15,6 +15,7 @@ from typing import Callable, Optional
 
 import cloudpickle
 
+from executorlab.brief import brief_arguments
 from executorlab.cache import key as cache_key
 from executorlab.client.connection import BridgeClient, get_client
 from executorlab.errors import BridgeConnectionError
@@ -47,31 +48,6 @@ def _has_resource_dict_parameter(fn) -> bool:
         # inspect costs ~0.2 ms a call for them.
         _HAS_RESOURCE_DICT_PARAMETER[fn] = found
     return found
-
-
-_PLAIN = (int, float, complex, bool, type(None))
-
-
-def _short(value) -> str:
-    # Never repr() an object of unknown size (a 1000-element array's repr takes ~2 ms): type and shape.
-    if isinstance(value, _PLAIN):
-        return repr(value)[:24]
-    if isinstance(value, str):
-        return repr(value[:20]) + ("…" if len(value) > 20 else "")
-    if isinstance(value, Future):
-        return "<future>"
-    if isinstance(value, (list, tuple, set, frozenset, dict)):
-        return f"{type(value).__name__}[{len(value)}]"
-    shape = getattr(value, "shape", None)
-    if isinstance(shape, tuple):
-        return f"{type(value).__name__}{shape}"
-    return type(value).__name__
-
-
-def args_summary(args: tuple, kwargs: dict) -> str:
-    """The arguments as the panel lists them, in about a microsecond: ``1, 'a', list[300], x=ndarray(1000,)``."""
-    text = ", ".join([*map(_short, args), *(f"{k}={_short(v)}" for k, v in kwargs.items())])
-    return text if len(text) <= 120 else text[:119] + "…"
 
 
 def _check_no_resource_dict_parameter(fn) -> None:
@@ -204,7 +180,7 @@ class BaseExecutor(concurrent.futures.Executor):
                 "task_id": client.new_task_id(),
                 "executor_id": self._id,
                 "fn_name": cache_key.function_name(fn)[:256],
-                "args": args_summary(args, kwargs),
+                "args": brief_arguments(args, kwargs),
                 "resource_dict": resource_dict,
                 "dependencies": dependencies,
                 "cache": cache,

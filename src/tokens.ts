@@ -71,6 +71,8 @@ export interface ITaskView {
   args?: string | null;
   /** Where it ran: the worker's host and pid, or the batch job ("SLURM job 123"). */
   where?: string | null;
+  /** What it returned, briefly: a short repr for plain values and cached calls, else type and size. */
+  result?: string | null;
 }
 
 /**

@@ -95,3 +95,15 @@ with SingleNodeExecutor() as exe:
     assert pow_task["args"] == "2, 5"
     assert pow_task["where"].startswith(socket.gethostname() + ":")
     assert standalone_bridge.tasks("len")[0]["args"] == "list[300]", "sizes, never a long repr"
+
+
+def test_a_task_view_says_briefly_what_the_call_returned(standalone_bridge):
+    result = run_client("""
+from executorlab import SingleNodeExecutor
+with SingleNodeExecutor(max_workers=1, block_allocation=True) as exe:
+    exe.submit(pow, 2, 10).result()
+    exe.submit(list, range(500)).result()
+""", standalone_bridge.env)
+    assert result.returncode == 0, result.stderr
+    assert standalone_bridge.tasks("pow")[0]["result"] == "1024"
+    assert standalone_bridge.tasks("list")[0]["result"] == "list[500]"

@@ -22,6 +22,7 @@ import cloudpickle
 import zmq
 
 from executorlab import transport
+from executorlab.brief import brief
 from executorlab.worker.arguments import loads_arguments
 from executorlab.worker.journal import Journal
 from executorlab.protocol import encode, unbatch
@@ -326,7 +327,7 @@ def run_task(worker, comm, task_id: str, blobs: list, dependencies: list, memory
             header, extra = _failure(task_id, runtime, error, f"the result could not be pickled:\n{traceback.format_exc()}")
             worker.send_result(header, *extra)
             return
-        header = {"type": "result", "task_id": task_id, "ok": True, "runtime": runtime}
+        header = {"type": "result", "task_id": task_id, "ok": True, "runtime": runtime, "brief": brief(value)}
         if summarize:  # a cached call: its file shows what the result is without unpickling it
             header["summary"] = _summary(value)
         worker.send_result(header, blob)

@@ -214,6 +214,9 @@ function TaskFacts({ task, now, model, trans }: ITaskFactsProps): JSX.Element {
   if (task.where) {
     facts.push(['where', trans.__('Ran on'), task.where]);
   }
+  if (task.result) {
+    facts.push(['result', trans.__('Result'), <code>{task.result}</code>]);
+  }
   if (task.cache_key) {
     facts.push([
       'cache',

@@ -2,8 +2,8 @@ import type { Failure, ResourceDict } from '../protocol/messages.js';
 import type { Task } from '../scheduler/task.js';
 
 export type TaskOutcome =
-  /** `summary`: a short repr of the result, when the task asked for one (cached calls). */
-  | { ok: true; runtime: number; result: Buffer; summary?: string }
+  /** `summary`: a short repr of the result, when the task asked for one (cached calls); `brief`: its type and size. */
+  | { ok: true; runtime: number; result: Buffer; summary?: string; brief?: string }
   | { ok: false; runtime: number; failure: Failure; exception: Buffer | null };
 
 export interface RunHooks {

@@ -367,7 +367,8 @@ export class ClusterBackend implements Backend {
       const runtime = Number(summary.attributes[ATTRIBUTES.runtime] ?? waited);
       if ('output' in summary.datasets) {
         const data = await this.options.files.read(output, ['output']);
-        return { ok: true, runtime, result: bytes(data.output) };
+        const text = summary.attributes[ATTRIBUTES.result];
+        return { ok: true, runtime, result: bytes(data.output), ...(typeof text === 'string' ? { summary: text } : {}) };
       }
       if ('error' in summary.datasets) {
         const data = await this.options.files.read(output, ['error']);

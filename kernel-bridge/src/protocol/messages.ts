@@ -152,7 +152,7 @@ const failure = {
   traceback: z.string().max(1_000_000)
 };
 export const WorkerResult = z.discriminatedUnion('ok', [
-  header('result', { task_id: id, ok: z.literal(true), runtime: z.number().min(0), summary: z.string().max(1000).optional() }),
+  header('result', { task_id: id, ok: z.literal(true), runtime: z.number().min(0), summary: z.string().max(1000).optional(), brief: z.string().max(200).optional() }),
   header('result', { task_id: id, ok: z.literal(false), runtime: z.number().min(0), ...failure })
 ]);
 export const WorkerInitResult = z.discriminatedUnion('ok', [

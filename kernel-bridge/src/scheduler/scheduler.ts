@@ -382,6 +382,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       cache_hit: task.cacheHit ?? false,
       args: task.args ?? null,
       where: task.where ?? null,
+      result: task.result ?? null,
       orphaned: task.orphaned
     };
   }
@@ -494,9 +495,12 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       this.finish(task, 'cancelled', null);
     } else if (!isFinal(task.state)) {
       if (!outcome.ok) task.failure = outcome.failure;
-      else if (task.cache && this.cache && !executor.backend.batchJobs) {
-        const { ref, inputs } = task.cache;
-        void this.cache.store(ref, task.fnName, inputs, outcome.result, outcome.runtime, outcome.summary ?? null);
+      else {
+        task.result = outcome.summary ?? outcome.brief ?? null;
+        if (task.cache && this.cache && !executor.backend.batchJobs) {
+          const { ref, inputs } = task.cache;
+          void this.cache.store(ref, task.fnName, inputs, outcome.result, outcome.runtime, outcome.summary ?? null);
+        }
       }
       this.finish(task, outcome.ok ? 'done' : 'error', outcome);
     }

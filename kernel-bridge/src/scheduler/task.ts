@@ -50,6 +50,8 @@ export interface Task {
   args?: string | null;
   /** Where it ran: the worker's host and pid, or the batch job. */
   where?: string | null;
+  /** What it returned, briefly (the worker's text; never unpickled). */
+  result?: string | null;
 }
 
 /** What the panel sees of a task: plain JSON, no blobs. */
@@ -72,6 +74,7 @@ export interface TaskView {
   cache_hit: boolean;
   args: string | null;
   where: string | null;
+  result: string | null;
 }
 
 /** How much of a task's stdout/stderr the bridge keeps for the panel. */

@@ -35,7 +35,7 @@ export function removeJournals(bridgeFile: string): void {
 /** The worker's result message as the outcome the scheduler takes. */
 export function outcomeOf(message: Extract<ReturnType<typeof decodeWorkerHeader>, { type: 'result' }>, blobs: Buffer[]): TaskOutcome {
   return message.ok
-    ? { ok: true, runtime: message.runtime, result: blobs[0] ?? Buffer.alloc(0), ...(message.summary !== undefined ? { summary: message.summary } : {}) }
+    ? { ok: true, runtime: message.runtime, result: blobs[0] ?? Buffer.alloc(0), ...(message.summary !== undefined ? { summary: message.summary } : {}), ...(message.brief !== undefined ? { brief: message.brief } : {}) }
     : {
         ok: false,
         runtime: message.runtime,
