@@ -79,6 +79,7 @@ const taskMonitorPlugin: JupyterFrontEndPlugin<ITaskMonitorModel> = {
 
     followSettings(settingRegistry, taskMonitorPlugin.id, settings => {
       tasks.filter = readFilter(settings);
+      model.updatesPerSecond = Number(settings.composite.updatesPerSecond ?? 10);
     });
     return model;
   }

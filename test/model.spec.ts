@@ -87,3 +87,25 @@ describe('TaskMonitorModel', () => {
     expect(model.isDisposed).toBe(true);
   });
 });
+
+describe('TaskMonitorModel redraw rate', () => {
+  it('spaces redraws to the updates-per-second setting, showing the latest tasks', async () => {
+    FakeWebSocket.reset();
+    const connection = new BridgeConnection({ serverSettings: makeSettings() });
+    const model = new TaskMonitorModel(connection);
+    model.updatesPerSecond = 20; // one redraw per 50 ms at most
+    let redraws = 0;
+    model.changed.connect(() => redraws++);
+    FakeWebSocket.last.push({ type: 'snapshot', tasks: [] });
+    const first = redraws;
+    for (let i = 0; i < 5; i++) {
+      FakeWebSocket.last.push({ type: 'tasks', tasks: [makeTask({ id: `t${i}` })] });
+    }
+    expect(model.tasks).toHaveLength(5); // applied at once
+    expect(redraws - first).toBeLessThanOrEqual(1);
+    await new Promise(resolve => setTimeout(resolve, 80));
+    expect(redraws - first).toBe(2);
+    model.dispose();
+    connection.dispose();
+  });
+});

@@ -83,6 +83,9 @@ export class TaskMonitorModel implements ITaskMonitorModel {
       return;
     }
     this._isDisposed = true;
+    if (this._timer !== null) {
+      clearTimeout(this._timer);
+    }
     Signal.disconnectReceiver(this);
     Signal.clearData(this);
   }
@@ -107,16 +110,48 @@ export class TaskMonitorModel implements ITaskMonitorModel {
       this._tasks.set(task.id, task);
     }
     this._sorted = null;
-    this._changed.emit();
+    this._emitThrottled();
   }
 
   private _emitChanged(): void {
     this._changed.emit();
   }
 
+  /**
+   * How often the views redraw for task changes at most (the "event rate" setting); 0: at every event.
+   * Changes are applied at once either way; only the redraws are spaced.
+   */
+  get updatesPerSecond(): number {
+    return this._interval > 0 ? 1000 / this._interval : 0;
+  }
+
+  set updatesPerSecond(value: number) {
+    this._interval = value > 0 ? 1000 / value : 0;
+  }
+
+  private _emitThrottled(): void {
+    if (this._timer !== null) {
+      return; // a redraw is already due: it shows this change too
+    }
+    const wait = this._lastEmit + this._interval - Date.now();
+    if (wait <= 0) {
+      this._lastEmit = Date.now();
+      this._changed.emit();
+      return;
+    }
+    this._timer = setTimeout(() => {
+      this._timer = null;
+      this._lastEmit = Date.now();
+      this._changed.emit();
+    }, wait);
+  }
+
   private _connection: IBridgeConnection;
   private _tasks = new Map<string, ITaskView>();
   private _executors: readonly IExecutorView[] = [];
+  private _interval = 0;
+  private _lastEmit = 0;
+  private _timer: ReturnType<typeof setTimeout> | null = null;
   private _selected: string | null = null;
   private _selectionChanged = new Signal<ITaskMonitorModel, string | null>(this);
   private _sorted: ITaskView[] | null = null;
