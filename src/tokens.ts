@@ -65,6 +65,8 @@ export interface ITaskView {
   /** Its kernel went away; the record stays. */
   orphaned?: boolean;
   cache_key?: string | null;
+  /** The cache file of its result (`<directory>/<key>_o.h5`). */
+  cache_file?: string | null;
   /** It finished from its cache file: nothing ran. */
   cache_hit?: boolean;
   /** A short text of its arguments ("1, 'a', list[300]"), made by the kernel. */

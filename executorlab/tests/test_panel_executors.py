@@ -45,6 +45,7 @@ exe.shutdown()
     wait_for(lambda: list(cache.glob("pow*_o.h5")), 10, "the cache file")
     tasks = standalone_bridge.tasks("pow")
     assert len(tasks) == 2 and tasks[1]["cache_hit"], "the second kernel's call came from the cache"
+    assert tasks[0]["cache_file"] == f"{cache}/{tasks[0]['cache_key']}_o.h5"
 
 
 def test_panel_requests_are_checked_and_refusals_say_why(standalone_bridge):

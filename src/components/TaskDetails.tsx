@@ -222,7 +222,7 @@ function TaskFacts({ task, now, model, trans }: ITaskFactsProps): JSX.Element {
       'cache',
       trans.__('Cache key'),
       <>
-        <code>{task.cache_key}</code>
+        <code title={task.cache_file ?? undefined}>{task.cache_key}</code>
         {task.cache_hit && (
           <span className="jp-executorlab-TaskDetails-cacheHit">
             {' '}
@@ -233,6 +233,9 @@ function TaskFacts({ task, now, model, trans }: ITaskFactsProps): JSX.Element {
     ]);
   } else if (task.cache_hit) {
     facts.push(['cache', trans.__('Cache'), trans.__('from cache')]);
+  }
+  if (task.cache_file) {
+    facts.push(['cache-file', trans.__('Cache file'), <code>{task.cache_file}</code>]);
   }
   facts.push(
     ['submitted', trans.__('Submitted'), formatTime(task.submitted_at)],

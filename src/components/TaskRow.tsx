@@ -65,6 +65,7 @@ export const TaskRow = React.memo(function TaskRow({
     trans.__('Task: %1', task.id),
     trans.__('Executor: %1', task.executor_name),
     trans.__('Resources: %1', resources),
+    task.where ? trans.__('Ran on: %1', task.where) : null,
     queued !== null
       ? trans.__('Queued for: %1', formatDuration(queued, trans))
       : null,

@@ -379,6 +379,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       client_id: task.clientId,
       dependencies: task.dependencies,
       cache_key: task.cache?.ref.key ?? null,
+      cache_file: task.cache ? `${task.cache.ref.directory}/${task.cache.ref.key}_o.h5` : null,
       cache_hit: task.cacheHit ?? false,
       args: task.args ?? null,
       where: task.where ?? null,

@@ -71,6 +71,8 @@ export interface TaskView {
   dependencies: string[];
   orphaned: boolean;
   cache_key: string | null;
+  /** Where its result is (or will be) cached. */
+  cache_file: string | null;
   cache_hit: boolean;
   args: string | null;
   where: string | null;
