@@ -3,7 +3,7 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { ICommandPalette, WidgetTracker } from '@jupyterlab/apputils';
+import { ICommandPalette } from '@jupyterlab/apputils';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
@@ -12,6 +12,7 @@ import { cacheIcon } from './cache/icons';
 import { CacheBrowserModel } from './cache/model';
 import { CacheBrowserWidget } from './cache/widget';
 import { DependencyGraphWidget } from './graph/widget';
+import { addMainAreaView } from './mainArea';
 import { UsageModel } from './usage/model';
 import { ResourceUsageWidget } from './usage/widget';
 import { DEFAULT_TASK_FILTER, ITaskFilter } from './tasks/filter';
@@ -125,36 +126,32 @@ const cacheBrowserPlugin: JupyterFrontEndPlugin<void> = {
   ): void => {
     translator = translator ?? nullTranslator;
     const trans = translator.load('executorlab');
-    let widget: CacheBrowserWidget | null = null;
     let confirm = true;
     let defaultDirectory = '';
-    const tracker = new WidgetTracker<CacheBrowserWidget>({ namespace: 'executorlab-cache' });
+    const current = addMainAreaView(app, {
+      command: CommandIDs.openCacheBrowser,
+      label: trans.__('Open Executor Cache Browser'),
+      caption: trans.__('Browse and clean an executorlab cache directory'),
+      icon: cacheIcon,
+      namespace: 'executorlab-cache',
+      create: () =>
+        new CacheBrowserWidget({
+          model: new CacheBrowserModel({ serverSettings: app.serviceManager.serverSettings, directory: defaultDirectory }),
+          translator: translator!,
+          confirm
+        }),
+      palette,
+      restorer,
+      trans
+    });
     followSettings(settingRegistry, cacheBrowserPlugin.id, settings => {
       confirm = settings.composite.confirmCleanup !== false;
       defaultDirectory = String(settings.composite.defaultDirectory ?? '');
+      const widget = current();
       if (widget) {
         widget.confirm = confirm;
       }
     });
-    app.commands.addCommand(CommandIDs.openCacheBrowser, {
-      label: trans.__('Open Executor Cache Browser'),
-      caption: trans.__('Browse and clean an executorlab cache directory'),
-      icon: cacheIcon,
-      execute: () => {
-        if (!widget || widget.isDisposed) {
-          const model = new CacheBrowserModel({
-            serverSettings: app.serviceManager.serverSettings,
-            directory: defaultDirectory
-          });
-          widget = new CacheBrowserWidget({ model, translator: translator!, confirm });
-          void tracker.add(widget);
-          app.shell.add(widget, 'main');
-        }
-        app.shell.activateById(widget.id);
-      }
-    });
-    palette?.addItem({ command: CommandIDs.openCacheBrowser, category: trans.__('Executors') });
-    restorer?.restore(tracker, { command: CommandIDs.openCacheBrowser, name: () => 'cache' });
   }
 };
 
@@ -176,41 +173,38 @@ const dependencyGraphPlugin: JupyterFrontEndPlugin<void> = {
     translator = translator ?? nullTranslator;
     const trans = translator.load('executorlab');
     let nodeLimit = 500;
-    let widget: DependencyGraphWidget | null = null;
-    const tracker = new WidgetTracker<DependencyGraphWidget>({ namespace: 'executorlab-graph' });
+    const current = addMainAreaView(app, {
+      command: CommandIDs.openDependencyGraph,
+      label: trans.__('Open Dependency Graph'),
+      caption: trans.__('The futures and their dependencies, live'),
+      namespace: 'executorlab-graph',
+      create: () => {
+        const graph = new DependencyGraphWidget({ model, translator: translator!, nodeLimit });
+        // One selection for the table and the graph (a group stands for its tasks).
+        graph.graph.selectionChanged.connect((_, id) => {
+          if (id === null || graph.graph.nodeIdOf(id) === id) {
+            model.select(id);
+          }
+        });
+        const follow = (_: unknown, id: string | null) => {
+          graph.graph.select(id === null ? null : (graph.graph.nodeIdOf(id) ?? null));
+        };
+        model.selectionChanged.connect(follow);
+        follow(null, model.selectedTaskId);
+        graph.disposed.connect(() => model.selectionChanged.disconnect(follow));
+        return graph;
+      },
+      palette,
+      restorer,
+      trans
+    });
     followSettings(settingRegistry, dependencyGraphPlugin.id, settings => {
       nodeLimit = Number(settings.composite.nodeLimit ?? 500);
+      const widget = current();
       if (widget) {
         widget.graph.nodeLimit = nodeLimit;
       }
     });
-    app.commands.addCommand(CommandIDs.openDependencyGraph, {
-      label: trans.__('Open Dependency Graph'),
-      caption: trans.__('The futures and their dependencies, live'),
-      execute: () => {
-        if (!widget || widget.isDisposed) {
-          const graph = new DependencyGraphWidget({ model, translator: translator!, nodeLimit });
-          widget = graph;
-          // One selection for the table and the graph (a group stands for its tasks).
-          graph.graph.selectionChanged.connect((_, id) => {
-            if (id === null || graph.graph.nodeIdOf(id) === id) {
-              model.select(id);
-            }
-          });
-          const follow = (_: unknown, id: string | null) => {
-            graph.graph.select(id === null ? null : (graph.graph.nodeIdOf(id) ?? null));
-          };
-          model.selectionChanged.connect(follow);
-          follow(null, model.selectedTaskId);
-          graph.disposed.connect(() => model.selectionChanged.disconnect(follow));
-          void tracker.add(graph);
-          app.shell.add(graph, 'main');
-        }
-        app.shell.activateById(widget.id);
-      }
-    });
-    palette?.addItem({ command: CommandIDs.openDependencyGraph, category: trans.__('Executors') });
-    restorer?.restore(tracker, { command: CommandIDs.openDependencyGraph, name: () => 'graph' });
   }
 };
 
@@ -231,24 +225,21 @@ const resourceUsagePlugin: JupyterFrontEndPlugin<void> = {
   ): void => {
     translator = translator ?? nullTranslator;
     const trans = translator.load('executorlab');
-    let widget: ResourceUsageWidget | null = null;
-    const tracker = new WidgetTracker<ResourceUsageWidget>({ namespace: 'executorlab-usage' });
-    app.commands.addCommand(CommandIDs.openResourceUsage, {
+    addMainAreaView(app, {
+      command: CommandIDs.openResourceUsage,
       label: trans.__('Open Resource Usage'),
       caption: trans.__('Cores, GPUs, calls and workers of the executors, live'),
-      execute: () => {
-        if (!widget || widget.isDisposed) {
-          const model = new UsageModel({ connection, serverSettings: app.serviceManager.serverSettings });
-          widget = new ResourceUsageWidget({ model, monitor, translator: translator! });
-          widget.disposed.connect(() => model.dispose());
-          void tracker.add(widget);
-          app.shell.add(widget, 'main');
-        }
-        app.shell.activateById(widget.id);
-      }
+      namespace: 'executorlab-usage',
+      create: () => {
+        const model = new UsageModel({ connection, serverSettings: app.serviceManager.serverSettings });
+        const widget = new ResourceUsageWidget({ model, monitor, translator: translator! });
+        widget.disposed.connect(() => model.dispose());
+        return widget;
+      },
+      palette,
+      restorer,
+      trans
     });
-    palette?.addItem({ command: CommandIDs.openResourceUsage, category: trans.__('Executors') });
-    restorer?.restore(tracker, { command: CommandIDs.openResourceUsage, name: () => 'usage' });
   }
 };
 

@@ -13,6 +13,7 @@ import { useNow, useSignalVersion } from '../tasks/hooks';
 import { formatDuration, taskRuntime } from '../tasks/runtime';
 import { ITaskMonitorModel, ITaskView } from '../tokens';
 import { StateBadge } from './StateBadge';
+import { taskQueuedTime } from './TaskRow';
 import { TaskOutput } from './TaskOutput';
 
 export interface ITaskDetailsProps {
@@ -195,12 +196,7 @@ function TaskFacts({ task, now, model, trans }: ITaskFactsProps): JSX.Element {
     trans._n('%1 thread per core', '%1 threads per core', threads_per_core),
     trans._n('%1 GPU per core', '%1 GPUs per core', gpus_per_core)
   ].join(', ');
-  const queued =
-    task.started_at !== null
-      ? Math.max(0, (task.started_at - task.submitted_at) / 1000)
-      : isFinished(task.state)
-        ? null
-        : Math.max(0, (now - task.submitted_at) / 1000);
+  const queued = taskQueuedTime(task, now);
   const dependencies = task.dependencies ?? [];
 
   const facts: [string, string, React.ReactNode][] = [

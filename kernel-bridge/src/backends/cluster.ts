@@ -153,7 +153,7 @@ export class ClusterBackend implements Backend {
     if (batch.name !== 'SLURM' && merged.slurm_cmd_args?.length) problems.push(`resource_dict['slurm_cmd_args'] is for srun; ${executorName} submits flux jobs`);
     try {
       const template = merged.submission_template ?? (await this.template());
-      this.render(template, this.variables(merged, { jobDir: '/job', command: 'true', dependencies: [], fnName: 'f' }));
+      renderTemplate(template, this.variables(merged, { jobDir: '/job', command: 'true', dependencies: [], fnName: 'f' }));
     } catch (error) {
       problems.push(error instanceof TemplateError ? `resource_dict['submission_template'] cannot be rendered: ${error.message}` : (error as Error).message);
     }
@@ -261,10 +261,6 @@ export class ClusterBackend implements Backend {
     return this.pysqaTemplate;
   }
 
-  private render(template: string, variables: Record<string, unknown>): string {
-    return renderTemplate(template, variables);
-  }
-
   private variables(
     dict: ResourceDict,
     o: { jobDir: string; command: string; dependencies: string[]; fnName: string }
@@ -314,7 +310,7 @@ export class ClusterBackend implements Backend {
     const command = `${path ? `export PYTHONPATH=${shellQuote(path)}\n` : ''}${line}`;
     const template = dict.submission_template ?? (await this.template());
     const script = join(jobDir, `${batch.name.toLowerCase()}-job.sh`);
-    await writeFile(script, this.render(template, this.variables(dict, { jobDir, command, dependencies: after, fnName: task.fnName })) + '\n', { mode: 0o700 });
+    await writeFile(script, renderTemplate(template, this.variables(dict, { jobDir, command, dependencies: after, fnName: task.fnName })) + '\n', { mode: 0o700 });
     const jobId = await batch.submit(script, jobDir);
     // Recorded for restarts: a later bridge attaches to the job instead of submitting the call again.
     // A job that already finished removed its input; it must not come back.

@@ -8,7 +8,7 @@ import { WorkerHub, type WorkerConnection } from '../workers/hub.js';
 import type { Journal } from '../workers/journal.js';
 
 const hooks = { started: () => {}, stream: () => {} };
-const conn: WorkerConnection = { workerId: 'w', peer: Buffer.from('peer'), ranks: 1, host: 'h', pid: 1 };
+const conn: WorkerConnection = { workerId: 'w', peer: Buffer.from('peer'), ranks: 1, host: 'h', pid: 1, where: 'h:1' };
 
 function task(id: string): Task {
   return {

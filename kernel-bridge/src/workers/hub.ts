@@ -13,6 +13,8 @@ export interface WorkerConnection {
   readonly ranks: number;
   readonly host: string;
   readonly pid: number;
+  /** `host:pid`, what the panel shows as where a call ran. */
+  readonly where: string;
 }
 
 /** A task sent to a worker. A worker runs its tasks in the order it got them; the first one runs. */
@@ -121,7 +123,7 @@ export class WorkerHub {
         this.jobs.set(key, (queue = []));
         if (!this.executorOf.has(key)) this.executorOf.set(key, task.executorId);
       }
-      const job: Job = { taskId: task.id, fnName: task.fnName, hooks, where: `${conn.host}:${conn.pid}`, startedAt: null, resolve };
+      const job: Job = { taskId: task.id, fnName: task.fnName, hooks, where: conn.where, startedAt: null, resolve };
       queue.push(job);
       const header = {
         v: 1,
@@ -226,7 +228,8 @@ export class WorkerHub {
           peer,
           ranks: message.ranks,
           host: message.host,
-          pid: message.pid
+          pid: message.pid,
+          where: `${message.host}:${message.pid}`
         };
         const waiting = this.expected.get(message.worker_id);
         if (!waiting) {
