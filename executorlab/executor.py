@@ -21,11 +21,13 @@ from executorlab.client.connection import BridgeClient, get_client
 from executorlab.errors import BridgeConnectionError
 from executorlab.futures import (
     UnfinishedForeignFuture,
+    TaskFuture,
     UpstreamFailed,
     cancel_future,
     dumps_arguments,
     upstream_exception,
 )
+from executorlab.graph import GraphRecorder, plot_recorder
 
 
 _HAS_RESOURCE_DICT_PARAMETER = {}
@@ -66,7 +68,8 @@ class BaseExecutor(concurrent.futures.Executor):
     def __init__(self, *, max_workers: Optional[int], max_cores: Optional[int], resource_dict: Optional[dict],
                  openmpi_oversubscribe: bool, disable_dependencies: bool = False, block_allocation: bool = False,
                  init_function: Optional[Callable] = None, restart_limit: int = 0,
-                 cache_directory: Optional[str] = None, backend_options: Optional[dict] = None):
+                 cache_directory: Optional[str] = None, backend_options: Optional[dict] = None,
+                 recorder: Optional[GraphRecorder] = None):
         self._options = {
             "max_workers": max_workers,
             "max_cores": max_cores,
@@ -87,7 +90,10 @@ class BaseExecutor(concurrent.futures.Executor):
         self._futures = set()
         self._valid_resource_dicts = set()
         self._client: Optional[BridgeClient] = None
-        self._connect()
+        # Plot mode (plot_dependency_graph & co.): calls are only recorded, the bridge is never contacted.
+        self._recorder = recorder
+        if recorder is None:
+            self._connect()
 
     def _connect(self) -> BridgeClient:
         """Create this executor on the current bridge (again, after a bridge restart)."""
@@ -129,25 +135,38 @@ class BaseExecutor(concurrent.futures.Executor):
         Futures anywhere in ``args``/``kwargs`` (nested in lists, tuples, dicts, sets, objects) are
         dependencies: the call runs once they are done, with their results in their place.
         """
+        return self._submit(fn, args, kwargs, resource_dict)
+
+    def _submit(self, fn: Callable, args: tuple, kwargs: dict, resource_dict: Optional[dict],
+                label: Optional[str] = None, future: Optional[TaskFuture] = None,
+                args_text: Optional[str] = None) -> TaskFuture:
+        """submit(), with what the views show instead of the function's name and arguments, and the future to
+        complete."""
         with self._lock:
             if self._shutdown:
                 raise RuntimeError("cannot schedule new futures after shutdown")
             _check_no_resource_dict_parameter(fn)
+            if self._recorder is not None:
+                return self._recorder.record(fn, args, kwargs, label=label, future=future)
             resource_dict = dict(resource_dict or {})
             client = self._current_client()
             if resource_dict:
                 self._check_resource_dict(client, resource_dict)
-            future = Future()
+            future = future if future is not None else TaskFuture()
+            future.label = label
+            future.cores = resource_dict.get("cores") or self._options["resource_dict"].get("cores") or 1
             self._futures.add(future)
             future.add_done_callback(self._futures.discard)
         try:
-            self._send(future, fn, args, kwargs, resource_dict, deferred=False, client=client)
+            self._send(future, fn, args, kwargs, resource_dict, deferred=False, client=client, label=label,
+                       args_text=args_text)
         except BaseException:
             self._futures.discard(future)
             raise
         return future
 
-    def _send(self, future: Future, fn, args, kwargs, resource_dict: dict, deferred: bool = True, client=None) -> None:
+    def _send(self, future: Future, fn, args, kwargs, resource_dict: dict, deferred: bool = True, client=None,
+              label: Optional[str] = None, args_text: Optional[str] = None) -> None:
         """Pickle and send the call; errors raise at submit() or, for a deferred call, fail its future."""
         client = client or self._current_client()
         try:
@@ -162,7 +181,8 @@ class BaseExecutor(concurrent.futures.Executor):
         except UnfinishedForeignFuture as foreign:
             # Not a task of this bridge (or, for a cached call, one without a key: its value is part of
             # this call's key): send the call once that future is done.
-            foreign.future.add_done_callback(lambda _: self._send(future, fn, args, kwargs, resource_dict))
+            foreign.future.add_done_callback(lambda _: self._send(future, fn, args, kwargs, resource_dict, label=label,
+                                                                     args_text=args_text))
             return
         except Exception as error:
             if not deferred:
@@ -179,8 +199,8 @@ class BaseExecutor(concurrent.futures.Executor):
                 "type": "submit",
                 "task_id": client.new_task_id(),
                 "executor_id": self._id,
-                "fn_name": cache_key.function_name(fn)[:256],
-                "args": brief_arguments(args, kwargs),
+                "fn_name": (label or cache_key.function_name(fn))[:256],
+                "args": args_text if args_text is not None else brief_arguments(args, kwargs),
                 "resource_dict": resource_dict,
                 "dependencies": dependencies,
                 "cache": cache,
@@ -223,7 +243,8 @@ class BaseExecutor(concurrent.futures.Executor):
     def max_workers(self, value: int) -> None:
         if not self._options["block_allocation"]:
             raise NotImplementedError("max_workers can only be changed with block_allocation=True")
-        self._current_client().request({"type": "resize_executor", "executor_id": self._id, "max_workers": value})
+        if self._recorder is None:
+            self._current_client().request({"type": "resize_executor", "executor_id": self._id, "max_workers": value})
         self._options["max_workers"] = value
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
@@ -232,6 +253,9 @@ class BaseExecutor(concurrent.futures.Executor):
                 return
             self._shutdown = True
             pending = list(self._futures)
+        if self._recorder is not None:
+            self._recorder.finish()
+            return
         if cancel_futures:
             for future in pending:
                 cancel_future(future)
@@ -339,9 +363,6 @@ class _InteractiveExecutor(BaseExecutor):
             raise ValueError("plot_dependency_graph needs dependencies; do not set disable_dependencies=True")
         if block_allocation and max_workers is None:
             max_workers = self._default_workers(max_cores, resource_dict)
-        _not_yet("plot_dependency_graph", plot_dependency_graph, False)
-        _not_yet("plot_dependency_graph_filename", plot_dependency_graph_filename, None)
-        _not_yet("export_workflow_filename", export_workflow_filename, None)
         super().__init__(
             max_workers=max_workers,
             max_cores=max_cores,
@@ -353,6 +374,7 @@ class _InteractiveExecutor(BaseExecutor):
             restart_limit=restart_limit,
             cache_directory=cache_directory,
             backend_options=backend_options,
+            recorder=plot_recorder(plot_dependency_graph, plot_dependency_graph_filename, export_workflow_filename),
         )
 
     @staticmethod
@@ -517,9 +539,6 @@ class _ClusterExecutor(BaseExecutor):
                 f"{type(self).__name__} runs one job per call; block_allocation=True and init_function are not supported "
                 "(use SlurmJobExecutor or FluxJobExecutor inside an allocation for warm workers)"
             )
-        _not_yet("plot_dependency_graph", plot_dependency_graph, False)
-        _not_yet("plot_dependency_graph_filename", plot_dependency_graph_filename, None)
-        _not_yet("export_workflow_filename", export_workflow_filename, None)
         self._wait = bool(wait)
         super().__init__(
             max_workers=None,
@@ -535,13 +554,14 @@ class _ClusterExecutor(BaseExecutor):
                 # The kernel's flux instance (FLUX_URI) takes FluxClusterExecutor's jobs.
                 "scheduler_env": _scheduler_env(),
             },
+            recorder=plot_recorder(plot_dependency_graph, plot_dependency_graph_filename, export_workflow_filename),
         )
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         """With ``wait=False`` (here or in the constructor) return once every call is submitted; the jobs go
         on, and the same calls submitted again later, from any process, attach to them or read their results
         from the cache."""
-        if wait and self._wait:
+        if (wait and self._wait) or self._recorder is not None:
             super().shutdown(wait=True, cancel_futures=cancel_futures)
             return
         with self._lock:

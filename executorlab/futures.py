@@ -7,6 +7,33 @@ from typing import Any
 import cloudpickle
 
 
+class TaskFuture(Future):
+    """The future of a call the bridge runs: a ``concurrent.futures.Future`` that knows its task.
+
+    Displayed in a notebook it is a live status line (state, runtime, cores, host) linking to the task in
+    the Executors panel; elsewhere its text says the same once.
+    """
+
+    task_id = None
+    label = None
+    cores = 1
+    # Where its output shows in a notebook: "cell" (streamed into the running cell) or "live" (the status
+    # line shows it, for a %%submit cell that returned at once).
+    view = "cell"
+    # callable(name, text) taking its stdout/stderr instead of sys.stdout/sys.stderr (I/O thread).
+    on_stream = None
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        from executorlab.display import future_bundle
+
+        return future_bundle(self)
+
+    def __repr__(self) -> str:
+        from executorlab.display import future_text
+
+        return future_text(self)
+
+
 def notify_cancelled(future: Future) -> None:
     """Move a cancelled future on to CANCELLED_AND_NOTIFIED, once, as an executor's worker would.
 
