@@ -45,6 +45,19 @@ def __dir__():
     return sorted(__all__)
 
 
+def load_ipython_extension(shell):
+    """``%load_ext executorlab``: the ``%%submit`` and ``%executor`` magics."""
+    from executorlab.magics import load_ipython_extension as load
+
+    load(shell)
+
+
+def unload_ipython_extension(shell):
+    from executorlab.magics import unload_ipython_extension as unload
+
+    unload(shell)
+
+
 def _jupyter_server_extension_points():
     return [{"module": "executorlab.serverextension"}]
 

@@ -17,6 +17,9 @@ def brief(value) -> str:
         return repr(value[:20]) + ("…" if len(value) > 20 else "")
     if isinstance(value, Future):
         return "<future>"
+    own = getattr(type(value), "__brief__", None)
+    if own is not None:  # a value that says itself what it is (a %%submit cell's result)
+        return own(value)
     if isinstance(value, (list, tuple, set, frozenset, dict)):
         return f"{type(value).__name__}[{len(value)}]"
     shape = getattr(value, "shape", None)

@@ -3,7 +3,8 @@
     executorlab kernelspec install [--flux] [--user | --sys-prefix | --prefix PREFIX] [--name NAME]
                                    [--display-name TEXT]
 
-installs a Jupyter kernel spec for the Python running this command. With ``--flux`` the kernel runs inside
+installs a Jupyter kernel spec for the Python running this command; its kernels load executorlab's magics
+(``%%submit``, ``%executor``) at start. With ``--flux`` the kernel runs inside
 a private flux instance (``flux start python -m ipykernel_launcher ...``), so FluxJobExecutor works in it
 without an allocation of its own.
 """
@@ -26,7 +27,8 @@ KERNELS = {
 
 def kernel_spec(flux: bool, display_name: Optional[str] = None) -> dict:
     """The kernel.json of the executorlab kernel (``flux``: inside a flux instance)."""
-    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    # --ext: the kernel loads the %%submit and %executor magics itself.
+    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}", "--ext=executorlab"]
     return {
         "argv": ["flux", "start", *argv] if flux else argv,
         "display_name": display_name or KERNELS[flux]["display_name"],

@@ -200,6 +200,7 @@ class BridgeClient:
         task_id = message["task_id"]
         self._futures[task_id] = future
         self.task_ids[id(future)] = task_id
+        future.task_id = task_id
         future.add_done_callback(self._on_done(task_id))
         self.send(message, blobs)
 
@@ -362,6 +363,10 @@ class BridgeClient:
             else:
                 future.set_exception(remote_exception(message, blobs))
         elif kind == "stream":
+            handler = getattr(self._futures.get(message["task_id"]), "on_stream", None)
+            if handler is not None:
+                handler(message["name"], message["text"])
+                return
             stream = sys.stdout if message["name"] == "stdout" else sys.stderr
             stream.write(message["text"])
             stream.flush()

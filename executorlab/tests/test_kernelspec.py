@@ -26,7 +26,7 @@ def test_install_plain_kernel(tmp_path):
     done = executorlab("kernelspec", "install", "--prefix", str(tmp_path))
     assert done.returncode == 0, done.stderr
     spec = kernel_json(tmp_path, "executorlab")
-    assert spec["argv"] == [PYTHON, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    assert spec["argv"] == [PYTHON, "-m", "ipykernel_launcher", "-f", "{connection_file}", "--ext=executorlab"]
     assert spec["display_name"] == "Python 3 (executorlab)"
     assert spec["language"] == "python" and spec["metadata"] == {"debugger": True}
     assert str(tmp_path / "share" / "jupyter" / "kernels" / "executorlab") in done.stdout
@@ -39,7 +39,7 @@ def test_install_flux_kernel_warns_without_flux(tmp_path):
     done = executorlab("kernelspec", "install", "--flux", "--prefix", str(tmp_path), path=str(empty))
     assert done.returncode == 0, done.stderr
     spec = kernel_json(tmp_path, "executorlab-flux")
-    assert spec["argv"] == ["flux", "start", PYTHON, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    assert spec["argv"] == ["flux", "start", PYTHON, "-m", "ipykernel_launcher", "-f", "{connection_file}", "--ext=executorlab"]
     assert spec["display_name"] == "Python 3 (flux)"
     assert "warning" in done.stderr and "flux" in done.stderr and "PATH" in done.stderr
     assert "executorlab-flux" in done.stdout

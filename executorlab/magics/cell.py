@@ -1,0 +1,142 @@
+"""A notebook cell as a task: which names it reads and assigns, and how a worker runs it.
+
+This module is imported by workers, so it needs nothing but the standard library.
+"""
+
+import ast
+import builtins
+import linecache
+from typing import NamedTuple, Optional
+
+
+class CellNames(NamedTuple):
+    """What a cell's code needs from the namespace and gives back to it."""
+
+    reads: list
+    assigns: list
+
+
+class CellResult(NamedTuple):
+    """What a worker sends back: the last expression's value, the names the cell assigned, and those it
+    could not send (name → why)."""
+
+    value: object
+    assigned: dict
+    unsent: dict
+
+    def __repr__(self) -> str:
+        # What the cache browser shows of a cell's result.
+        return self._describe(repr)
+
+    def __brief__(self) -> str:
+        # What the panel shows of a cell's result (executorlab.brief).
+        from executorlab.brief import brief
+
+        return self._describe(brief)
+
+    def _describe(self, text) -> str:
+        names = f"; assigned {', '.join(self.assigned)}" if self.assigned else ""
+        return f"{text(self.value)}{names}"
+
+
+def _targets(node) -> set:
+    """Names a statement binds in the namespace it runs in (not inside functions, classes or lambdas)."""
+    bound = set()
+
+    class Binder(ast.NodeVisitor):
+        def visit_Name(self, name):
+            if isinstance(name.ctx, (ast.Store, ast.Del)):
+                bound.add(name.id)
+
+        def visit_FunctionDef(self, fn):
+            bound.add(fn.name)
+            for decorator in fn.decorator_list:
+                self.visit(decorator)
+
+        visit_AsyncFunctionDef = visit_FunctionDef
+
+        def visit_ClassDef(self, cls):
+            bound.add(cls.name)
+            for expr in [*cls.decorator_list, *cls.bases]:
+                self.visit(expr)
+
+        def visit_Lambda(self, _):
+            pass
+
+        def _comprehension(self, _):
+            pass  # their variables are their own
+
+        visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _comprehension
+
+        def visit_alias(self, alias):
+            if alias.name != "*":
+                bound.add((alias.asname or alias.name).split(".")[0])
+
+        def visit_ExceptHandler(self, handler):
+            if handler.name:
+                bound.add(handler.name)
+            self.generic_visit(handler)
+
+        def visit_Global(self, _):
+            pass
+
+    Binder().visit(node)
+    return bound
+
+
+def _loads(node) -> set:
+    """Names a statement reads, at any depth (functions defined in the cell read globals when called)."""
+    read = set()
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load):
+            read.add(sub.id)
+        elif isinstance(sub, ast.AugAssign) and isinstance(sub.target, ast.Name):
+            read.add(sub.target.id)
+    return read
+
+
+def cell_names(tree: ast.Module) -> CellNames:
+    """The names a cell reads before it assigns them (in statement order), and every name it assigns."""
+    reads, assigns = [], []
+    bound = set()
+    for statement in tree.body:
+        for name in sorted(_loads(statement) - bound):
+            if name not in reads:
+                reads.append(name)
+        for name in sorted(_targets(statement)):
+            if name not in bound:
+                bound.add(name)
+                assigns.append(name)
+    return CellNames(reads, assigns)
+
+
+def split_last_expression(tree: ast.Module, source: str) -> Optional[ast.Expression]:
+    """Take the cell's last statement off as its value when it is an expression (not ended by ';',
+    which hides the value in IPython too)."""
+    if not tree.body or not isinstance(tree.body[-1], ast.Expr) or source.rstrip().endswith(";"):
+        return None
+    return ast.Expression(tree.body.pop().value)
+
+
+def run_cell(source: str, filename: str, inputs: dict, assigns: list) -> CellResult:
+    """Run a cell's code on a worker with ``inputs`` as its globals."""
+    import cloudpickle
+
+    # Tracebacks of the cell show its lines.
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    namespace = {"__name__": "__main__", "__builtins__": builtins, **inputs}
+    tree = ast.parse(source, filename)
+    last = split_last_expression(tree, source)
+    exec(compile(tree, filename, "exec"), namespace)
+    value = eval(compile(last, filename, "eval"), namespace) if last is not None else None
+    assigned, unsent = {}, {}
+    for name in assigns:
+        if name not in namespace:
+            continue
+        try:
+            cloudpickle.dumps(namespace[name])
+        except Exception as error:  # an open file, a lock: it stays on the worker, the others come back
+            unsent[name] = f"{type(namespace[name]).__name__}: {error}"
+        else:
+            assigned[name] = namespace[name]
+    return CellResult(value, assigned, unsent)
