@@ -14,6 +14,8 @@ APT_PACKAGES=(
   python3-jupyter-server python3-jupyterlab-server python3-ipykernel
   python3-pytest python3-pytest-timeout python3-venv python3-pip python3-setuptools python3-wheel
   chromium
+  # Graphviz: the SVG/PNG drawings of plot_dependency_graph.
+  graphviz
   # A real single-node SLURM for the SLURM tests (started and stopped by the test session itself).
   slurmctld slurmd slurm-client munge libpmix-dev
 )
