@@ -1,8 +1,9 @@
 """The worker's main loop: ``python -m executorlab.worker --bridge-file F --worker-id W [--worker-index N]``.
 
 Rank 0 talks to the bridge; under ``mpiexec`` every rank runs the function and rank 0 returns the list
-of all ranks' results, as executorlib does. A worker of a block allocation first runs the executor's
-init_function (on every rank); its dict, with ``executorlib_worker_id``, is the worker's memory.
+of all ranks' results, as executorlib does; what a task prints on any rank reaches the caller, each line
+starting with ``[<rank>] `` (``executorlab.worker.output``). A worker of a block allocation first runs the
+executor's init_function (on every rank); its dict, with ``executorlib_worker_id``, is the worker's memory.
 """
 
 import argparse
@@ -26,7 +27,7 @@ from executorlab.brief import brief
 from executorlab.worker.arguments import loads_arguments
 from executorlab.worker.journal import Journal
 from executorlab.protocol import encode, unbatch
-from executorlab.worker.output import StreamForwarder
+from executorlab.worker.output import RankOutput, StreamForwarder
 
 # Seconds between two heartbeats (CPU time and memory of this process, for the bridge's usage view).
 HEARTBEAT_INTERVAL = 2.0
@@ -116,7 +117,7 @@ class Worker:
     the journal tells the bridge which task ran if the process dies (``executorlab.worker.journal``).
     """
 
-    def __init__(self, credentials: dict, worker_id: str, journal: Journal = None):
+    def __init__(self, credentials: dict, worker_id: str, journal: Journal = None, output_prefix: str = None):
         self.worker_id = worker_id
         self.context = zmq.Context()
         self.socket = self.context.socket(zmq.DEALER)
@@ -131,10 +132,12 @@ class Worker:
         self.lock = threading.Lock()
         self.queue = collections.deque()
         self.journal = journal
-        # What a task prints is sent as its output (task_id: the task running).
+        # What a task prints is sent as its output (task_id: the task running); output_prefix starts each
+        # line (MPI: "[0] ").
         self.task_id = None
         forward = lambda name, text: self.send({"type": "stream", "task_id": self.task_id, "name": name, "text": text})
-        self.stdout, self.stderr = StreamForwarder("stdout", forward), StreamForwarder("stderr", forward)
+        self.stdout = StreamForwarder("stdout", forward, prefix=output_prefix)
+        self.stderr = StreamForwarder("stderr", forward, prefix=output_prefix)
         # Heartbeats (start_heartbeats): the main thread says when it waits in a receive (then only it may
         # use the socket, and it sends a due heartbeat itself); the thread sends while the main thread runs
         # a task. Both take the lock, which is held only for one non-blocking send.
@@ -311,14 +314,14 @@ def run_task(worker, comm, task_id: str, blobs: list, dependencies: list, memory
         if comm is None:
             ok, value = _load_and_call(blobs, dependencies, memory)
         else:
-            comm.bcast(("task", blobs, dependencies), root=0)
+            comm.bcast(("task", blobs, dependencies, task_id), root=0)
             outcomes = comm.gather(_load_and_call(blobs, dependencies, memory), root=0)
             failed = [outcome for outcome in outcomes if not outcome[0]]
             ok, value = failed[0] if failed else (True, [outcome[1] for outcome in outcomes])
     finally:
         sys.stdout, sys.stderr = saved
-        worker.stdout.flush()
-        worker.stderr.flush()
+        worker.stdout.finish()
+        worker.stderr.finish()
     runtime = time.perf_counter() - started
     if ok:
         try:
@@ -347,16 +350,21 @@ def _summary(value) -> str:
         return f"<{type(value).__name__}>"
 
 
-def follower_loop(comm, memory: dict) -> None:
-    """Ranks > 0: take each init or task from rank 0, run it, give the outcome back; None ends."""
-    while True:
-        message = comm.bcast(None, root=0)
-        if message is None:
-            return
-        if message[0] == "init":
-            comm.gather(_load_and_init(message[1], memory), root=0)
-        else:
-            comm.gather(_load_and_call(message[1], message[2], memory), root=0)
+def follower_loop(comm, memory: dict, output: RankOutput) -> None:
+    """Ranks > 0: take each init or task from rank 0, run it, give the outcome back; None ends. What a task
+    prints goes to the bridge through ``output``, and has left before the outcome is given back."""
+    try:
+        while True:
+            message = comm.bcast(None, root=0)
+            if message is None:
+                return
+            if message[0] == "init":
+                comm.gather(_load_and_init(message[1], memory), root=0)
+            else:
+                _, blobs, dependencies, task_id = message
+                comm.gather(output.run(task_id, _load_and_call, blobs, dependencies, memory), root=0)
+    finally:
+        output.close()
 
 
 def main(argv) -> int:
@@ -372,11 +380,12 @@ def main(argv) -> int:
     memory = {"executorlib_worker_id": options.worker_index}
     comm = _mpi_world()
     if comm is not None and comm.Get_rank() > 0:
-        follower_loop(comm, memory)
+        follower_loop(comm, memory, RankOutput(options.bridge_file, options.worker_id, comm.Get_rank()))
         return 0
     with open(options.bridge_file, encoding="utf-8") as f:
         credentials = json.load(f)
-    worker = Worker(credentials, options.worker_id, Journal(options.journal) if options.journal else None)
+    worker = Worker(credentials, options.worker_id, Journal(options.journal) if options.journal else None,
+                    output_prefix="[0] " if comm is not None else None)
     try:
         worker.send(
             {

@@ -161,6 +161,8 @@ export const WorkerInitResult = z.discriminatedUnion('ok', [
 ]);
 export const WorkerStream = header('stream', {
   task_id: id,
+  /** Sent by MPI ranks > 0, which connect on their own: the worker (rank 0's hello) whose task printed. */
+  worker_id: id.optional(),
   name: z.enum(['stdout', 'stderr']),
   text: z.string().max(1_000_000)
 });

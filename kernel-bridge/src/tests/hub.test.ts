@@ -1,4 +1,4 @@
-// The worker hub's bookkeeping when a worker dies, with and without its journal.
+// The worker hub's bookkeeping when a worker dies (with and without its journal), and MPI ranks' own output.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TaskOutcome } from '../backends/backend.js';
@@ -53,4 +53,51 @@ test('a journal naming none of its calls means it had started none: they all run
   const { hub, death, describe } = hubWithCalls();
   hub.lost(conn, death, { running: 'dropped-earlier', results: new Map() });
   assert.deepEqual(await describe(), ['again', 'again', 'again', 'again']);
+});
+
+/** A hub whose worker `w1` (2 MPI ranks) said hello from peer `rank0` and runs call a; what a's output was. */
+async function mpiWorker() {
+  const logged: string[] = [];
+  const hub = new WorkerHub(line => logged.push(line));
+  const forgotten: string[] = [];
+  hub.attach({ send: async () => {}, forget: (peer: Buffer) => forgotten.push(peer.toString()) } as unknown as RouterEndpoint);
+  const say = (peer: string, header: object) => hub.handle(Buffer.from(peer), [Buffer.from(JSON.stringify({ v: 1, ...header }))]);
+  const connected = hub.expect('w1');
+  say('rank0', { type: 'hello', worker_id: 'w1', ranks: 2, host: 'h', pid: 1 });
+  const worker = await connected;
+  const output: string[] = [];
+  const done = hub.run(worker, task('a'), [], { started: () => {}, stream: (name, text) => output.push(`${name}:${text}`) });
+  return { hub, worker, say, output, done, logged, forgotten };
+}
+
+test("an MPI rank's output from its own socket reaches the task its worker runs", async () => {
+  const { say, output } = await mpiWorker();
+  say('rank0', { type: 'stream', task_id: 'a', name: 'stdout', text: '[0] hi\n' });
+  say('w-w1-r1', { type: 'stream', task_id: 'a', worker_id: 'w1', name: 'stderr', text: '[1] hi\n' });
+  assert.deepEqual(output, ['stdout:[0] hi\n', 'stderr:[1] hi\n']);
+});
+
+test("a rank's output arriving just after rank 0's result still belongs to that task; later tasks' do not take it", async () => {
+  const { say, output, done } = await mpiWorker();
+  say('rank0', { type: 'result', task_id: 'a', ok: true, runtime: 0 });
+  assert.equal((await done)?.ok, true);
+  say('w-w1-r1', { type: 'stream', task_id: 'a', worker_id: 'w1', name: 'stdout', text: '[1] late\n' });
+  say('w-w1-r1', { type: 'stream', task_id: 'other', worker_id: 'w1', name: 'stdout', text: '[1] stray\n' });
+  assert.deepEqual(output, ['stdout:[1] late\n']);
+});
+
+test('output naming a worker that is not connected is dropped, logged once, and never breaks the hub', async () => {
+  const { hub, worker, say, output, logged, forgotten } = await mpiWorker();
+  for (let i = 0; i < 3; i++) say('w-ghost-r1', { type: 'stream', task_id: 'a', worker_id: 'ghost', name: 'stdout', text: 'boo\n' });
+  // A peer that never said hello and names no worker is ignored as before.
+  say('stranger', { type: 'stream', task_id: 'a', name: 'stdout', text: 'boo\n' });
+  assert.deepEqual(output, []);
+  assert.equal(logged.filter(line => line.includes('ghost')).length, 1);
+
+  say('w-w1-r1', { type: 'stream', task_id: 'a', worker_id: 'w1', name: 'stdout', text: '[1] x\n' });
+  hub.lost(worker, () => ({ ok: false, runtime: 0, failure: { error_type: 'E', error_message: '', traceback: '' }, exception: null }));
+  assert.deepEqual(forgotten.sort(), ['rank0', 'w-w1-r1'], "the ranks' sockets are forgotten with their worker");
+  say('w-w1-r1', { type: 'stream', task_id: 'a', worker_id: 'w1', name: 'stdout', text: '[1] after\n' });
+  assert.deepEqual(output, ['stdout:[1] x\n']);
+  assert.equal(logged.filter(line => line.includes('w1')).length, 1, 'a lost worker is unknown from then on');
 });

@@ -7,6 +7,8 @@ import type { RunHooks, TaskOutcome } from '../backends/backend.js';
 import type { Task } from '../scheduler/task.js';
 import { cpuPercent, type WorkerUsageView } from '../resources/usage.js';
 
+type StreamMessage = Extract<WorkerMessage, { type: 'stream' }>;
+
 export interface WorkerConnection {
   readonly workerId: string;
   readonly peer: Buffer;
@@ -71,6 +73,17 @@ export class WorkerHub {
   private readonly executorOf = new Map<string, string>();
   /** Per worker (peer key): its latest heartbeat; dropped when it leaves. */
   private readonly usage = new Map<string, Usage>();
+  /** Worker id -> peer key of the connected workers: MPI ranks > 0 send their output naming the worker. */
+  private readonly peerOfWorker = new Map<string, string>();
+  /** Per MPI worker (peer key): its ranks' own sockets that sent output (key -> routing id), forgotten with it. */
+  private readonly rankPeers = new Map<string, Map<string, Buffer>>();
+  /**
+   * Per MPI worker (peer key): the task it finished last. A rank's output travels on another socket than
+   * rank 0's result, so it may arrive just after it; it still belongs to that task.
+   */
+  private readonly lastDone = new Map<string, Job>();
+  /** Worker ids named by rank output that no connected worker has, logged once each. */
+  private readonly unknownWorkers = new Set<string>();
 
   constructor(
     private readonly log: (line: string) => void,
@@ -192,6 +205,10 @@ export class WorkerHub {
     this.byPeer.delete(key);
     this.usage.delete(key);
     this.executorOf.delete(key);
+    this.lastDone.delete(key);
+    if (this.peerOfWorker.get(conn.workerId) === key) this.peerOfWorker.delete(conn.workerId);
+    for (const rankPeer of this.rankPeers.get(key)?.values() ?? []) this.endpoint?.forget(rankPeer);
+    this.rankPeers.delete(key);
     this.endpoint?.forget(conn.peer);
   }
 
@@ -239,6 +256,7 @@ export class WorkerHub {
         }
         this.expected.delete(message.worker_id);
         this.byPeer.set(key, conn);
+        this.peerOfWorker.set(message.worker_id, key);
         if (waiting.executorId !== null) this.executorOf.set(key, waiting.executorId);
         waiting.resolve(conn);
         return;
@@ -260,7 +278,11 @@ export class WorkerHub {
         return;
       }
       case 'stream':
-        this.jobs.get(key)?.find(job => job.taskId === message.task_id)?.hooks.stream(message.name, message.text);
+        if (this.byPeer.has(key) || message.worker_id === undefined) {
+          this.jobs.get(key)?.find(job => job.taskId === message.task_id)?.hooks.stream(message.name, message.text);
+        } else {
+          this.rankStream(peer, key, message.worker_id, message);
+        }
         return;
       case 'init_result': {
         const resolve = this.initializing.get(key);
@@ -288,11 +310,31 @@ export class WorkerHub {
           return;
         }
         queue.shift();
+        if ((this.byPeer.get(key)?.ranks ?? 1) > 1) this.lastDone.set(key, run);
         if (queue.length > 0) this.begin(queue[0]);
         run.resolve(outcomeOf(message, blobs));
         return;
       }
     }
+  }
+
+  /** Output of an MPI rank > 0, from its own socket (`peer`, which never says hello), for `workerId`'s task. */
+  private rankStream(peer: Buffer, key: string, workerId: string, { task_id, name, text }: StreamMessage): void {
+    const owner = this.peerOfWorker.get(workerId);
+    if (owner === undefined) {
+      if (!this.unknownWorkers.has(workerId)) {
+        if (this.unknownWorkers.size >= 1000) this.unknownWorkers.clear();
+        this.unknownWorkers.add(workerId);
+        this.log(`output for worker ${workerId}, which is not connected: dropped`);
+      }
+      return;
+    }
+    let peers = this.rankPeers.get(owner);
+    if (!peers) this.rankPeers.set(owner, (peers = new Map()));
+    if (!peers.has(key)) peers.set(key, peer);
+    const last = this.lastDone.get(owner);
+    const job = this.jobs.get(owner)?.find(j => j.taskId === task_id) ?? (last?.taskId === task_id ? last : undefined);
+    job?.hooks.stream(name, text);
   }
 
   private send(conn: WorkerConnection, header: BridgeToWorker, blobs: Buffer[] = []): Promise<void> {
