@@ -4,6 +4,7 @@ import {
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
@@ -13,13 +14,18 @@ import { CacheBrowserModel } from './cache/model';
 import { CacheBrowserWidget } from './cache/widget';
 import { DependencyGraphWidget } from './graph/widget';
 import { addMainAreaView } from './mainArea';
+import {
+  CELL_OUTPUT_RANK,
+  createFutureRendererFactory,
+  createGraphRendererFactory
+} from './outputs/factories';
 import { UsageModel } from './usage/model';
 import { ResourceUsageWidget } from './usage/widget';
 import { DEFAULT_TASK_FILTER, ITaskFilter } from './tasks/filter';
 import { EXECUTORS_SIDEBAR_ID, ExecutorsSidebar } from './sidebar';
 import { TaskMonitorModel } from './tasks/model';
 import { TaskMonitorWidget } from './tasks/widget';
-import { IBridgeConnection, ITaskMonitorModel } from './tokens';
+import { IBridgeConnection, ITaskMonitorModel, SHOW_TASK_COMMAND } from './tokens';
 
 export * from './tokens';
 
@@ -243,12 +249,66 @@ const resourceUsagePlugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
+const cellOutputsPlugin: JupyterFrontEndPlugin<void> = {
+  id: 'executorlab:cell-outputs',
+  description:
+    'Renders futures (a live status line) and dependency graphs displayed in notebook cells; ' +
+    'adds the command that shows a task in the Executors sidebar.',
+  autoStart: true,
+  // Notebooks clone the registry when they open: this activates at startup, before.
+  requires: [IRenderMimeRegistry, ITaskMonitorModel],
+  optional: [ITranslator],
+  activate: (
+    app: JupyterFrontEnd,
+    rendermime: IRenderMimeRegistry,
+    model: ITaskMonitorModel,
+    translator: ITranslator | null
+  ): void => {
+    translator = translator ?? nullTranslator;
+    const trans = translator.load('executorlab');
+
+    app.commands.addCommand(SHOW_TASK_COMMAND, {
+      label: trans.__('Show Task in Executors'),
+      caption: trans.__('Select a task in the Executors sidebar and open its details'),
+      describedBy: {
+        args: {
+          type: 'object',
+          properties: {
+            taskId: { type: 'string', description: trans.__('The id of the task') }
+          },
+          required: ['taskId']
+        }
+      },
+      execute: args => {
+        const taskId = args.taskId;
+        if (typeof taskId !== 'string' || taskId === '') {
+          return;
+        }
+        model.select(taskId);
+        app.shell.activateById(EXECUTORS_SIDEBAR_ID);
+      }
+    });
+
+    rendermime.addFactory(
+      createFutureRendererFactory({
+        monitor: model,
+        commands: app.commands,
+        translator,
+        serverSettings: app.serviceManager.serverSettings
+      }),
+      CELL_OUTPUT_RANK
+    );
+    rendermime.addFactory(createGraphRendererFactory({ translator }), CELL_OUTPUT_RANK);
+  }
+};
+
 const plugins: JupyterFrontEndPlugin<any>[] = [
   connectionPlugin,
   taskMonitorPlugin,
   cacheBrowserPlugin,
   dependencyGraphPlugin,
-  resourceUsagePlugin
+  resourceUsagePlugin,
+  cellOutputsPlugin
 ];
 
 export default plugins;

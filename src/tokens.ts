@@ -151,6 +151,8 @@ export interface IBridgeStatus {
   started: number;
   /** Absent from older bridges; null while the bridge has not detected it yet. */
   placement?: Placement | null;
+  /** Which bridge process this is (a new one after every restart); absent from older bridges. */
+  instance_id?: string;
 }
 
 /**
@@ -240,3 +242,70 @@ export const ITaskMonitorModel = new Token<ITaskMonitorModel>(
   'executorlab:ITaskMonitorModel',
   'Live list of executorlab futures and their states.'
 );
+
+/**
+ * MIME type of a future displayed in a notebook cell (`executorlab.display`).
+ */
+export const FUTURE_MIME_TYPE = 'application/vnd.executorlab.future+json';
+
+/**
+ * MIME type of a dependency graph drawn by executorlib's plot mode (nothing ran).
+ */
+export const GRAPH_MIME_TYPE = 'application/vnd.executorlab.graph+json';
+
+/**
+ * Id of the command that selects a task in the Executors sidebar and opens it (args `{taskId}`).
+ */
+export const SHOW_TASK_COMMAND = 'executorlab:show-task';
+
+/**
+ * The data of a `FUTURE_MIME_TYPE` bundle: the kernel's snapshot of one future
+ * when it displayed it.
+ */
+export interface IFutureOutputData {
+  version: 1;
+  task_id: string;
+  /** The bridge instance (`instance_id`) the kernel submitted to; null when unknown. */
+  bridge: string | null;
+  /** A label given by the kernel (`%%submit In[3]`); null: the task's function name. */
+  label: string | null;
+  /** The future's state when the kernel displayed it. */
+  state: TaskState;
+  cores: number;
+  /** `live`: show what the task prints under the status line. */
+  output: 'cell' | 'live';
+}
+
+/**
+ * One node of a `GRAPH_MIME_TYPE` graph: a call, an input value, or a list or dict
+ * of arguments.
+ */
+export interface ICellGraphNode {
+  id: number | string;
+  /** `function`, `input`, `list` or `dict`; other kinds are drawn like functions. */
+  kind: string;
+  label: string;
+  /** The full text (e.g. `__main__.add`, the repr of an input); the node's tooltip. */
+  value: string | null;
+}
+
+/**
+ * Data flows from `source` to `target`.
+ */
+export interface ICellGraphEdge {
+  source: number | string;
+  target: number | string;
+  /** The target's argument the data goes to. */
+  label: string | null;
+  /** Which part of the source's result it is (an index or key); null: all of it. */
+  source_label: string | null;
+}
+
+/**
+ * The data of a `GRAPH_MIME_TYPE` bundle.
+ */
+export interface ICellGraphData {
+  version: 1;
+  nodes: ICellGraphNode[];
+  edges: ICellGraphEdge[];
+}
