@@ -8,6 +8,9 @@ import threading
 from executorlab.futures import TaskFuture
 from executorlab.magics.cell import CellResult
 
+# As much as the bridge keeps of a task's output.
+OUTPUT_LIMIT = 64 * 1024
+
 
 class CellFuture(TaskFuture):
     def __init__(self, namespace: dict):
@@ -17,7 +20,7 @@ class CellFuture(TaskFuture):
         self._unsent = {}
         self._applied = False
         self._apply_lock = threading.Lock()
-        #: What the cell printed, when it returned at once (its output shows in its status line).
+        #: What the cell printed (the last 64 KiB), when it returned at once: its status line shows it.
         self.output = ""
 
     def set_result(self, result) -> None:
@@ -50,4 +53,4 @@ class CellFuture(TaskFuture):
             print(f"%%submit: {name} stays on the worker: it cannot be sent back ({why})", file=sys.stderr)
 
     def collect(self, name: str, text: str) -> None:
-        self.output += text
+        self.output = (self.output + text)[-OUTPUT_LIMIT:]

@@ -56,9 +56,13 @@ class KernelSession:
         self.client.start_channels()
         self.client.wait_for_ready(timeout=60)
 
-    def run(self, code: str, timeout: float = 90, allow_error: bool = False) -> Execution:
-        """Execute ``code``; collect its outputs until the kernel is idle again."""
+    def run(self, code: str, timeout: float = 90, allow_error: bool = False, interrupt_after: float = None) -> Execution:
+        """Execute ``code``; collect its outputs until the kernel is idle again (interrupting it first after
+        ``interrupt_after`` s, as the Stop button does)."""
         msg_id = self.client.execute(code)
+        if interrupt_after is not None:
+            time.sleep(interrupt_after)
+            self.manager.interrupt_kernel()
         execution = Execution()
         deadline = time.monotonic() + timeout
         idle = False

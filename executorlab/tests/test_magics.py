@@ -96,6 +96,16 @@ def test_mpi_ranks_prefix_each_line(kernel):
     assert kernel.value("rank") == 0
 
 
+def test_interrupting_a_blocked_cell_cancels_its_task(kernel, bridge):
+    stopped = kernel.run("%%submit --block\nimport time\ntime.sleep(60)", interrupt_after=3, allow_error=True,
+                         timeout=30)
+    assert stopped.error["ename"] == "KeyboardInterrupt"
+    assert "%%submit: cancelled %%submit In[" in stopped.stderr()
+    (status,) = stopped.bundles(FUTURE_MIME)
+    wait_for(lambda: [t for t in bridge.tasks() if t["id"] == status["task_id"] and t["state"] == "cancelled"],
+             10, "the task to be cancelled")
+
+
 def test_a_future_displayed_in_a_cell_is_a_live_status_line(kernel):
     kernel.run("from executorlab import SingleNodeExecutor\nexe = SingleNodeExecutor()")
     shown = kernel.run("f = exe.submit(sum, [1, 2])\nf.result()\nf")
