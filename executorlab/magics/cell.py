@@ -39,49 +39,48 @@ class CellResult(NamedTuple):
         return f"{text(self.value)}{names}"
 
 
+class _Binder(ast.NodeVisitor):
+    """Collects the names a statement binds in the namespace it runs in (not inside functions, classes,
+    lambdas or comprehensions, whose names are their own)."""
+
+    def __init__(self):
+        self.bound = set()
+
+    def visit_Name(self, name):
+        if isinstance(name.ctx, (ast.Store, ast.Del)):
+            self.bound.add(name.id)
+
+    def visit_FunctionDef(self, fn):
+        self.bound.add(fn.name)
+        for decorator in fn.decorator_list:
+            self.visit(decorator)
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def visit_ClassDef(self, cls):
+        self.bound.add(cls.name)
+        for expr in [*cls.decorator_list, *cls.bases]:
+            self.visit(expr)
+
+    def _own_scope(self, _):
+        pass
+
+    visit_Lambda = visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _own_scope
+
+    def visit_alias(self, alias):
+        if alias.name != "*":
+            self.bound.add((alias.asname or alias.name).split(".")[0])
+
+    def visit_ExceptHandler(self, handler):
+        if handler.name:
+            self.bound.add(handler.name)
+        self.generic_visit(handler)
+
+
 def _targets(node) -> set:
-    """Names a statement binds in the namespace it runs in (not inside functions, classes or lambdas)."""
-    bound = set()
-
-    class Binder(ast.NodeVisitor):
-        def visit_Name(self, name):
-            if isinstance(name.ctx, (ast.Store, ast.Del)):
-                bound.add(name.id)
-
-        def visit_FunctionDef(self, fn):
-            bound.add(fn.name)
-            for decorator in fn.decorator_list:
-                self.visit(decorator)
-
-        visit_AsyncFunctionDef = visit_FunctionDef
-
-        def visit_ClassDef(self, cls):
-            bound.add(cls.name)
-            for expr in [*cls.decorator_list, *cls.bases]:
-                self.visit(expr)
-
-        def visit_Lambda(self, _):
-            pass
-
-        def _comprehension(self, _):
-            pass  # their variables are their own
-
-        visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _comprehension
-
-        def visit_alias(self, alias):
-            if alias.name != "*":
-                bound.add((alias.asname or alias.name).split(".")[0])
-
-        def visit_ExceptHandler(self, handler):
-            if handler.name:
-                bound.add(handler.name)
-            self.generic_visit(handler)
-
-        def visit_Global(self, _):
-            pass
-
-    Binder().visit(node)
-    return bound
+    binder = _Binder()
+    binder.visit(node)
+    return binder.bound
 
 
 def _loads(node) -> set:

@@ -12,6 +12,7 @@ from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 from IPython.display import display
 
+from executorlab.display import future_bundle
 from executorlab.magics import executor_command
 from executorlab.magics.cell import cell_names, run_cell
 from executorlab.magics.cell_future import CellFuture
@@ -119,7 +120,8 @@ class ExecutorlabMagics(Magics):
             self.shell.user_ns[options.output] = future
         if not options.block:
             return future
-        display(future)
+        # The bundle itself (raw): IPython's formatters would cost more than the task's round trip.
+        display(future_bundle(future), raw=True)
         try:
             concurrent.futures.wait([future])
         except KeyboardInterrupt:
