@@ -30,5 +30,9 @@ def brief(value) -> str:
 
 def brief_arguments(args: tuple, kwargs: dict) -> str:
     """``1, 'a', list[300], x=ndarray(1000,)``, at most 120 characters."""
-    text = ", ".join([*map(brief, args), *(f"{k}={brief(v)}" for k, v in kwargs.items())])
-    return text if len(text) <= 120 else text[:119] + "…"
+    return clip(", ".join([*map(brief, args), *(f"{k}={brief(v)}" for k, v in kwargs.items())]))
+
+
+def clip(text: str, limit: int = 120) -> str:
+    """``text``, ended with … when longer than ``limit``."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -24,6 +24,26 @@ class CellResult(NamedTuple):
     assigned: dict
     unsent: dict
 
+    def __reduce__(self):
+        # The names travel as one pickle (shared objects stay shared); only when that fails are they tried
+        # one by one, and those that cannot travel stay on the worker. Pickled once in the usual case.
+        import cloudpickle
+
+        unsent = dict(self.unsent)
+        try:
+            names = cloudpickle.dumps(self.assigned)
+        except Exception:
+            sendable = {}
+            for name, value in self.assigned.items():
+                try:
+                    cloudpickle.dumps(value)
+                except Exception as error:  # an open file, a lock
+                    unsent[name] = f"{type(value).__name__}: {error}"
+                else:
+                    sendable[name] = value
+            names = cloudpickle.dumps(sendable)
+        return _arrived, (self.value, names, unsent)
+
     def __repr__(self) -> str:
         # What the cache browser shows of a cell's result.
         return self._describe(repr)
@@ -77,6 +97,12 @@ class _Binder(ast.NodeVisitor):
         self.generic_visit(handler)
 
 
+def _arrived(value, names: bytes, unsent: dict) -> CellResult:
+    import cloudpickle
+
+    return CellResult(value, cloudpickle.loads(names), unsent)
+
+
 def _targets(node) -> set:
     binder = _Binder()
     binder.visit(node)
@@ -119,8 +145,6 @@ def split_last_expression(tree: ast.Module, source: str) -> Optional[ast.Express
 
 def run_cell(source: str, filename: str, inputs: dict, assigns: list) -> CellResult:
     """Run a cell's code on a worker with ``inputs`` as its globals."""
-    import cloudpickle
-
     # Tracebacks of the cell show its lines.
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     namespace = {"__name__": "__main__", "__builtins__": builtins, **inputs}
@@ -128,14 +152,4 @@ def run_cell(source: str, filename: str, inputs: dict, assigns: list) -> CellRes
     last = split_last_expression(tree, source)
     exec(compile(tree, filename, "exec"), namespace)
     value = eval(compile(last, filename, "eval"), namespace) if last is not None else None
-    assigned, unsent = {}, {}
-    for name in assigns:
-        if name not in namespace:
-            continue
-        try:
-            cloudpickle.dumps(namespace[name])
-        except Exception as error:  # an open file, a lock: it stays on the worker, the others come back
-            unsent[name] = f"{type(namespace[name]).__name__}: {error}"
-        else:
-            assigned[name] = namespace[name]
-    return CellResult(value, assigned, unsent)
+    return CellResult(value, {name: namespace[name] for name in assigns if name in namespace}, {})

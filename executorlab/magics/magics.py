@@ -12,6 +12,7 @@ from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 from IPython.display import display
 
+from executorlab.brief import clip
 from executorlab.display import future_bundle
 from executorlab.magics import executor_command
 from executorlab.magics.cell import cell_names, run_cell
@@ -42,8 +43,7 @@ def _count(text: str) -> int:
 def _names_text(inputs: dict, assigns: list) -> str:
     """What the views show as the arguments of a cell: ``reads a, b; assigns c``."""
     parts = [f"{verb} {', '.join(names)}" for verb, names in (("reads", list(inputs)), ("assigns", assigns)) if names]
-    text = "; ".join(parts)
-    return text if len(text) <= 120 else text[:119] + "…"
+    return clip("; ".join(parts))
 
 
 @magics_class

@@ -44,6 +44,11 @@ def test_namespace_goes_in_and_comes_back_with_block(kernel, bridge):
     (status,) = done.bundles(FUTURE_MIME)
     assert status["label"].startswith("%%submit In[") and status["output"] == "cell" and status["task_id"]
     assert kernel.value("(b, c, twice(5))") == (21, 4.0, 10)
+    # Shared objects stay shared; what cannot be pickled stays on the worker, said in one line.
+    kept = kernel.run("%%submit --block\nimport threading\nitems = [a]\nsame = items\nlock = threading.Lock()\nlen(items)")
+    assert kept.result()["text/plain"] == "1"
+    assert "%%submit: lock stays on the worker: it cannot be sent back (lock:" in kept.stderr()
+    assert kernel.value("items is same, items, 'lock' in globals()") == (True, [20], False)
     (task,) = [t for t in bridge.tasks() if t["id"] == status["task_id"]]
     assert task["state"] == "done" and task["fn_name"] == status["label"]
     assert task["args"] == "reads a, math; assigns b, c, twice" and task["result"] == "42; assigned b, c, twice"
