@@ -148,6 +148,29 @@ class Worker:
         self._stop_heartbeats = threading.Event()
         self._heartbeats = None
         self.socket.setsockopt(zmq.RCVTIMEO, IDLE_RECEIVE_MS)
+        self._start_echo(credentials, worker_id)
+
+    def _start_echo(self, credentials: dict, worker_id: str) -> None:
+        """A second socket whose messages from the bridge go straight back, sent by libzmq (zmq_proxy) in a
+        thread that runs without the GIL: the bridge hears from a worker whose main thread holds the GIL in
+        a long C call (the heartbeat thread cannot run then), and not from one that is stopped or whose node
+        is gone (the bridge's --worker-silence-limit). Its first message says whose echo socket it is."""
+        echo = self.context.socket(zmq.DEALER)
+        echo.setsockopt(zmq.LINGER, 0)
+        echo.setsockopt(zmq.ROUTING_ID, f"e-{worker_id}".encode())
+        transport.connect(echo, credentials, "worker_endpoint", "worker_ipc_endpoint",
+                          credentials["public_key"], credentials["secret_key"])
+        echo.send(encode({"type": "echo", "worker_id": worker_id}))
+
+        def run():
+            try:
+                zmq.proxy(echo, echo)  # returns when the context is terminated (close())
+            except zmq.ZMQError:
+                pass
+            finally:
+                echo.close(linger=0)
+
+        threading.Thread(target=run, name="executorlab-echo", daemon=True).start()
 
     def send(self, message: dict, *blobs: bytes) -> None:
         with self.lock:

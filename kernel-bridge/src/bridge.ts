@@ -73,6 +73,9 @@ const PanelExecutor = z
   .strict();
 const RUNNING_NOTICE_MS = 1;
 
+/** How long a worker may be silent before its call fails (--worker-silence-limit). */
+export const DEFAULT_WORKER_SILENCE_LIMIT_MS = 10_000;
+
 export interface BridgeOptions {
   connectionFile: string;
   /** Interface the ZeroMQ endpoints bind: 127.0.0.1 on a workstation, 0.0.0.0 for other nodes. */
@@ -84,6 +87,11 @@ export interface BridgeOptions {
   maxMessageBytes: number;
   /** A client silent for this long (it heartbeats every 2 s when idle) is treated as gone. */
   clientTimeoutMs: number;
+  /**
+   * A worker silent for this long (no heartbeat, which it sends every 2 s, and no echo) fails its call and
+   * is killed: its node is down or cut off, or the process stopped. 0: never; default 10 s.
+   */
+  workerSilenceLimitMs?: number;
   /** The Python of executors started from the panel (the Jupyter server's), and folders for their PYTHONPATH. */
   python?: string;
   pythonpath?: string[];
@@ -297,6 +305,7 @@ export class Bridge {
       http_url: httpUrl,
       token: this.token
     };
+    this.workers.watchSilence(this.options.workerSilenceLimitMs ?? DEFAULT_WORKER_SILENCE_LIMIT_MS);
     this.liveness = setInterval(this.checkClients, Math.min(2000, this.options.clientTimeoutMs / 2));
     this.liveness.unref();
     // Written last: its presence means the bridge is ready.
@@ -328,6 +337,7 @@ export class Bridge {
 
   async stop(): Promise<void> {
     clearInterval(this.liveness);
+    this.workers.close();
     if (this.runningNotices) clearTimeout(this.runningNotices);
     await removeQuietly(this.options.connectionFile);
     await removeQuietly(this.workerFile);

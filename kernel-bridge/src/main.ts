@@ -1,12 +1,15 @@
 // Command line: node bridge.js --connection-file PATH [--zmq-host H] [--http-port N] [--exit-with-parent PID]
 import { parseArgs } from 'node:util';
-import { Bridge } from './bridge.js';
+import { Bridge, DEFAULT_WORKER_SILENCE_LIMIT_MS } from './bridge.js';
 import { defaultCacheRoots } from './cache/browser.js';
 
 const USAGE = `usage: executorlab-bridge --connection-file PATH [--zmq-host 127.0.0.1] [--worker-host H] [--http-host 127.0.0.1]
-       [--http-port 0] [--max-message-mb 2048] [--client-timeout SECONDS] [--exit-with-parent PID]
+       [--http-port 0] [--max-message-mb 2048] [--client-timeout SECONDS] [--worker-silence-limit SECONDS]
+       [--exit-with-parent PID]
        [--cache-root DIR ...] [--python PATH] [--pythonpath DIR ...]
-The client timeout defaults to $EXECUTORLAB_CLIENT_TIMEOUT or 15 s. The cache browser opens cache
+The client timeout defaults to $EXECUTORLAB_CLIENT_TIMEOUT or 15 s. A worker silent for longer than
+--worker-silence-limit (default $EXECUTORLAB_WORKER_SILENCE_LIMIT or 10 s; at least 1, or 0 for never) fails its
+call and is killed: its node is down or cut off. The cache browser opens cache
 directories inside a --cache-root (default: the home and temporary folders) or used by a kernel. The workers' endpoint
 binds --worker-host (default: $EXECUTORLAB_WORKER_HOST, else 0.0.0.0 inside a multi-node SLURM job or a flux
 instance, where workers start on other nodes, else the --zmq-host). Executors started from the panel run
@@ -22,6 +25,16 @@ function intOption(name: string, value: string | undefined, fallback: number): n
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) fail(`--${name} must be a non-negative integer, got ${JSON.stringify(value)}`);
   return n;
+}
+
+/** Seconds (fractions allowed) as ms: 0 (off) or at least 1 s. */
+function silenceLimit(value: string | undefined): number {
+  if (value === undefined || value === '') return DEFAULT_WORKER_SILENCE_LIMIT_MS;
+  const n = Number(value);
+  if (!Number.isFinite(n) || (n !== 0 && n < 1)) {
+    fail(`--worker-silence-limit must be 0 (never) or a number of seconds of at least 1, got ${JSON.stringify(value)}`);
+  }
+  return n * 1000;
 }
 
 function log(line: string): void {
@@ -49,6 +62,7 @@ async function main(): Promise<void> {
         'http-port': { type: 'string' },
         'max-message-mb': { type: 'string' },
         'client-timeout': { type: 'string', default: process.env.EXECUTORLAB_CLIENT_TIMEOUT },
+        'worker-silence-limit': { type: 'string', default: process.env.EXECUTORLAB_WORKER_SILENCE_LIMIT },
         'exit-with-parent': { type: 'string' },
         'cache-root': { type: 'string', multiple: true },
         python: { type: 'string', default: process.env.EXECUTORLAB_PYTHON ?? '/usr/bin/python3' },
@@ -69,6 +83,7 @@ async function main(): Promise<void> {
     httpPort: intOption('http-port', values['http-port'], 0),
     maxMessageBytes: intOption('max-message-mb', values['max-message-mb'], 2048) * 1024 * 1024,
     clientTimeoutMs: Math.max(1, intOption('client-timeout', values['client-timeout'], 15)) * 1000,
+    workerSilenceLimitMs: silenceLimit(values['worker-silence-limit']),
     cacheRoots: values['cache-root'] ?? defaultCacheRoots(),
     python: values.python!,
     pythonpath: values.pythonpath ?? [],

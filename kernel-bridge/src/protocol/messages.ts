@@ -175,19 +175,27 @@ export const WorkerHeartbeat = header('heartbeat', {
   host: z.string().max(256),
   pid: z.number().int().min(0)
 });
+/**
+ * A worker's echo socket: its first message (the echo socket's hello), then each `echo` the bridge sends it,
+ * sent back by libzmq (zmq_proxy) in a thread that does not need Python's GIL. It tells a worker busy in a
+ * long GIL-holding call (alive) from one that stopped or whose node went away (silent).
+ */
+export const WorkerEcho = header('echo', { worker_id: id });
 const workerSchemas = {
   hello: WorkerHello,
   result: WorkerResult,
   init_result: WorkerInitResult,
   stream: WorkerStream,
-  heartbeat: WorkerHeartbeat
+  heartbeat: WorkerHeartbeat,
+  echo: WorkerEcho
 } as const;
 export type WorkerMessage =
   | z.infer<typeof WorkerHello>
   | z.infer<typeof WorkerResult>
   | z.infer<typeof WorkerInitResult>
   | z.infer<typeof WorkerStream>
-  | z.infer<typeof WorkerHeartbeat>;
+  | z.infer<typeof WorkerHeartbeat>
+  | z.infer<typeof WorkerEcho>;
 
 // ---- bridge -> anyone
 export type TaskState = 'waiting' | 'queued' | 'running' | 'done' | 'error' | 'cancelled';
@@ -218,7 +226,9 @@ export type BridgeToWorker =
   | { v: 1; type: 'init' }
   /** Cancel a task sent ahead to this worker that it has not started; ignored if it has. */
   | { v: 1; type: 'drop'; task_id: string }
-  | { v: 1; type: 'shutdown' };
+  | { v: 1; type: 'shutdown' }
+  /** To the worker's echo socket, which sends it back unread (liveness without the worker's GIL). */
+  | { v: 1; type: 'echo'; worker_id: string };
 
 export class ProtocolError extends Error {
   constructor(

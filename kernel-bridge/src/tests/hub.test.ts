@@ -101,3 +101,103 @@ test('output naming a worker that is not connected is dropped, logged once, and 
   assert.deepEqual(output, ['stdout:[1] x\n']);
   assert.equal(logged.filter(line => line.includes('w1')).length, 1, 'a lost worker is unknown from then on');
 });
+
+/** A hub on a fake clock with worker `w1` connected (and, with `echo`, its echo socket); what it sent where. */
+async function watchedWorker(limitMs: number, echo = false) {
+  let clock = 1_000_000;
+  const hub = new WorkerHub(() => {}, () => clock);
+  const sent: string[] = [];
+  hub.attach({ send: async (peer: Buffer, header: { type: string }) => void sent.push(`${peer}:${header.type}`), forget: () => {} } as unknown as RouterEndpoint);
+  const say = (peer: string, header: object) => hub.handle(Buffer.from(peer), [Buffer.from(JSON.stringify({ v: 1, ...header }))]);
+  const connected = hub.expect('w1');
+  if (echo) say('e-w1', { type: 'echo', worker_id: 'w1' });
+  say('w-w1', { type: 'hello', worker_id: 'w1', ranks: 1, host: 'node2', pid: 42 });
+  const worker = await connected;
+  const silences: string[] = [];
+  hub.onSilent(worker, s => silences.push(`${s.host} ${s.pid} ${s.seconds} ${s.limitSeconds}`));
+  hub.watchSilence(limitMs);
+  const heartbeat = () => say('w-w1', { type: 'heartbeat', cpu_seconds: 1, rss: 1, host: 'node2', pid: 42 });
+  const advance = (ms: number) => {
+    clock += ms;
+    hub.checkSilence();
+  };
+  return { hub, worker, say, sent, silences, heartbeat, advance };
+}
+
+test('a worker silent for longer than the limit is reported once, with its host and how long it was silent', async () => {
+  const { hub, silences, advance } = await watchedWorker(10_000);
+  advance(5_000);
+  advance(5_000);
+  assert.deepEqual(silences, [], 'silent for exactly the limit is not yet too long');
+  advance(500);
+  assert.deepEqual(silences, ['node2 42 10.5 10']);
+  advance(5_000);
+  assert.equal(silences.length, 1, 'told once');
+  hub.close();
+});
+
+test('any message from the worker (its heartbeat, output, a result) counts as a sign of life', async () => {
+  const { hub, silences, advance, heartbeat, say, worker } = await watchedWorker(10_000);
+  const done = hub.run(worker, task('a'), [], hooks);
+  for (let i = 0; i < 5; i++) {
+    advance(4_000);
+    heartbeat();
+  }
+  advance(8_000);
+  say('w-w1', { type: 'stream', task_id: 'a', name: 'stdout', text: 'x' });
+  advance(8_000);
+  say('w-w1', { type: 'result', task_id: 'a', ok: true, runtime: 1 });
+  advance(8_000);
+  assert.deepEqual(silences, []);
+  assert.equal((await done)?.ok, true);
+  hub.close();
+});
+
+test("a worker whose own thread is silent (a call holding the GIL) lives while its echo socket answers", async () => {
+  const { hub, silences, advance, say, sent } = await watchedWorker(10_000, true);
+  for (let i = 0; i < 10; i++) {
+    advance(2_500);
+    say('e-w1', { type: 'echo', worker_id: 'w1' });
+  }
+  assert.deepEqual(silences, []);
+  assert.ok(sent.filter(s => s === 'e-w1:echo').length >= 10, 'the echoes go to the echo socket');
+  hub.close();
+});
+
+test('an echo socket that stops answering is sent one echo at a time, and its worker is reported', async () => {
+  const { hub, silences, advance, sent } = await watchedWorker(10_000, true);
+  advance(1_000);
+  advance(1_000);
+  advance(1_000);
+  assert.deepEqual(sent, ['e-w1:echo'], 'no second echo while the first is unanswered');
+  advance(3_500);
+  assert.deepEqual(sent, ['e-w1:echo', 'e-w1:echo'], 'again once the first is older than half the limit');
+  advance(4_500);
+  assert.deepEqual(silences, ['node2 42 11 10']);
+  hub.close();
+});
+
+test("echoes from a socket other than the worker's echo socket are ignored", async () => {
+  const { hub, say, silences, advance } = await watchedWorker(10_000, true);
+  say('e-other', { type: 'echo', worker_id: 'other' });
+  advance(6_000);
+  say('e-w1-second', { type: 'echo', worker_id: 'w1' });
+  advance(5_000);
+  assert.deepEqual(silences, ['node2 42 11 10'], 'echoes from the wrong socket are not signs of life');
+  hub.close();
+});
+
+test('a limit of 0 turns the watch off', async () => {
+  const { hub, silences, advance } = await watchedWorker(0);
+  advance(1_000_000);
+  assert.deepEqual(silences, []);
+  hub.close();
+});
+
+test('a lost worker is no longer watched', async () => {
+  const { hub, worker, silences, advance } = await watchedWorker(10_000);
+  hub.lost(worker, () => ({ ok: false, runtime: 0, failure: { error_type: 'E', error_message: 'gone', traceback: '' }, exception: null }));
+  advance(20_000);
+  assert.deepEqual(silences, []);
+  hub.close();
+});

@@ -40,6 +40,15 @@ export interface LostJob {
   resultLost?: boolean;
 }
 
+/** A connected worker that has sent nothing for longer than the silence limit. */
+export interface Silence {
+  host: string;
+  pid: number;
+  /** How long it has been silent, and the limit, in seconds. */
+  seconds: number;
+  limitSeconds: number;
+}
+
 /** How a worker's init_function went; a failure carries the pickled exception when it could be pickled. */
 export type InitOutcome = { ok: true } | { ok: false; failure: Failure; exception: Buffer | null };
 
@@ -84,6 +93,16 @@ export class WorkerHub {
   private readonly lastDone = new Map<string, Job>();
   /** Worker ids named by rank output that no connected worker has, logged once each. */
   private readonly unknownWorkers = new Set<string>();
+  /** Per connected worker (peer key): when the bridge last heard from it (any message, or its echo). */
+  private readonly lastHeard = new Map<string, number>();
+  /** Worker id -> its echo socket (see WorkerEcho), and when the echo sent to it and not answered left. */
+  private readonly echoes = new Map<string, { peer: Buffer; pending: number | null }>();
+  /** Per connected worker (peer key): who is told when it is silent for longer than the limit. */
+  private readonly silenceHandlers = new Map<string, (silence: Silence) => void>();
+  /** Workers declared silent (peer keys): told once. */
+  private readonly silenced = new Set<string>();
+  private silenceLimitMs = 0;
+  private silenceTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly log: (line: string) => void,
@@ -92,6 +111,53 @@ export class WorkerHub {
 
   attach(endpoint: RouterEndpoint): void {
     this.endpoint = endpoint;
+  }
+
+  /**
+   * Watch the connected workers: one silent (no message, no echo) for longer than `limitMs` is handed to
+   * its onSilent handler, which fails its call and ends it. 0 turns the watch off. Every check (4 per
+   * limit, at most one a second) also sends each worker's echo socket an `echo` to send back.
+   */
+  watchSilence(limitMs: number): void {
+    if (this.silenceTimer) clearInterval(this.silenceTimer);
+    this.silenceTimer = null;
+    this.silenceLimitMs = limitMs;
+    if (limitMs <= 0) return;
+    this.silenceTimer = setInterval(() => this.checkSilence(), Math.min(1000, limitMs / 4));
+    this.silenceTimer.unref();
+  }
+
+  close(): void {
+    if (this.silenceTimer) clearInterval(this.silenceTimer);
+    this.silenceTimer = null;
+  }
+
+  /** Who to tell when this worker goes silent (a WorkerProcess, which kills it and fails its call). */
+  onSilent(conn: WorkerConnection, handler: (silence: Silence) => void): void {
+    this.silenceHandlers.set(conn.peer.toString('hex'), handler);
+  }
+
+  /** One check (the timer's; tests call it with their own clock): echoes out, silent workers handed over. */
+  checkSilence(): void {
+    const limit = this.silenceLimitMs;
+    if (limit <= 0) return;
+    const now = this.now();
+    for (const [key, conn] of [...this.byPeer]) {
+      if (this.silenced.has(key)) continue;
+      // One echo at a time: a peer whose connection is gone makes the ROUTER wait (sendTimeout) on a send.
+      const echo = this.echoes.get(conn.workerId);
+      if (echo && (echo.pending === null || now - echo.pending > limit / 2)) {
+        echo.pending = now;
+        void this.endpoint?.send(echo.peer, { v: 1, type: 'echo', worker_id: conn.workerId });
+      }
+      const silent = now - (this.lastHeard.get(key) ?? now);
+      if (silent <= limit) continue;
+      this.silenced.add(key);
+      const silence: Silence = { host: conn.host, pid: conn.pid, seconds: silent / 1000, limitSeconds: limit / 1000 };
+      const handler = this.silenceHandlers.get(key);
+      this.log(`worker ${conn.workerId} on ${conn.host} (pid ${conn.pid}) has been silent for ${silence.seconds.toFixed(1)} s (limit ${silence.limitSeconds} s)`);
+      handler?.(silence);
+    }
   }
 
   /** Resolves when the worker started with this id says hello; `executorId` names its executor in the usage view. */
@@ -121,6 +187,11 @@ export class WorkerHub {
   forget(workerId: string, reason: string): void {
     this.expected.get(workerId)?.reject(new Error(reason));
     this.expected.delete(workerId);
+    if (!this.peerOfWorker.has(workerId)) {
+      const echo = this.echoes.get(workerId);
+      this.echoes.delete(workerId);
+      if (echo) this.endpoint?.forget(echo.peer);
+    }
   }
 
   /**
@@ -203,6 +274,12 @@ export class WorkerHub {
       if (!failed.ok) init({ ok: false, failure: failed.failure, exception: failed.exception });
     }
     this.byPeer.delete(key);
+    this.lastHeard.delete(key);
+    this.silenced.delete(key);
+    this.silenceHandlers.delete(key);
+    const echo = this.echoes.get(conn.workerId);
+    this.echoes.delete(conn.workerId);
+    if (echo) this.endpoint?.forget(echo.peer);
     this.usage.delete(key);
     this.executorOf.delete(key);
     this.lastDone.delete(key);
@@ -238,7 +315,22 @@ export class WorkerHub {
       return;
     }
     const key = peer.toString('hex');
+    if (this.byPeer.has(key)) this.lastHeard.set(key, this.now());
     switch (message.type) {
+      case 'echo': {
+        // The echo socket's hello (it may come before the worker's own), or an echo coming back.
+        const echo = this.echoes.get(message.worker_id);
+        if (echo && echo.peer.equals(peer)) {
+          echo.pending = null;
+          const owner = this.peerOfWorker.get(message.worker_id);
+          if (owner !== undefined) this.lastHeard.set(owner, this.now());
+        } else if (!echo && (this.expected.has(message.worker_id) || this.peerOfWorker.has(message.worker_id))) {
+          this.echoes.set(message.worker_id, { peer, pending: null });
+        } else {
+          this.log(`echo socket for worker ${message.worker_id}, which this bridge does not know or which has one: ignored`);
+        }
+        return;
+      }
       case 'hello': {
         const conn: WorkerConnection = {
           workerId: message.worker_id,
@@ -256,6 +348,7 @@ export class WorkerHub {
         }
         this.expected.delete(message.worker_id);
         this.byPeer.set(key, conn);
+        this.lastHeard.set(key, this.now());
         this.peerOfWorker.set(message.worker_id, key);
         if (waiting.executorId !== null) this.executorOf.set(key, waiting.executorId);
         waiting.resolve(conn);

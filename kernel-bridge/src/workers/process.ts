@@ -1,10 +1,11 @@
 // One worker process (or one mpiexec of them): started with execa, known to the hub once it says
 // hello, and watched so that its death fails what it runs instead of leaving a future hanging.
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { execa, type ResultPromise } from 'execa';
 import type { RunHooks, TaskOutcome } from '../backends/backend.js';
 import type { Task } from '../scheduler/task.js';
-import type { InitOutcome, WorkerConnection, WorkerHub } from './hub.js';
+import type { InitOutcome, Silence, WorkerConnection, WorkerHub } from './hub.js';
 import { takeJournal } from './journal.js';
 
 export interface WorkerSpawn {
@@ -38,27 +39,70 @@ export class WorkerProcess {
   private alive = true;
   /** Set while the worker runs the init_function, so its death can be reported as the failure of it. */
   private initStarted: number | null = null;
+  /** Resolves with a sentence saying how the process ended, or that it was given up as silent (see silent()). */
+  readonly exited: Promise<string>;
+  /** Set when the hub found the worker silent for longer than the limit. */
+  private silence: Silence | null = null;
+  private giveUp: (why: string) => void = () => {};
+  private childDone = false;
   private constructor(
     private readonly hub: WorkerHub,
     private readonly child: ResultPromise,
     readonly conn: WorkerConnection,
     /** Resolves with a sentence saying how the process ended. */
-    readonly exited: Promise<string>,
+    childExited: Promise<string>,
     private readonly describe: string,
     private readonly viaLauncher: boolean,
     private readonly journal: string | undefined
   ) {
+    void childExited.then(() => (this.childDone = true));
+    this.exited = Promise.race([childExited, new Promise<string>(resolve => (this.giveUp = resolve))]);
+    hub.onSilent(conn, silence => this.silent(silence));
     // One handler for the whole life of the process, however many tasks a warm worker runs.
-    void exited.then(why => {
+    void this.exited.then(why => {
       this.alive = false;
       const journal = this.journal ? takeJournal(this.journal) : null;
       this.hub.lost(this.conn, running => {
+        if (this.silence) return this.silentOutcome(this.silence, running?.fnName ?? (this.initStarted !== null ? 'init_function' : null), running?.startedAt ?? this.initStarted ?? Date.now());
         if (running?.resultLost) return this.lostOutcome(`${running.fnName} finished, but its result was lost: the ${why} right after`, running.startedAt);
         if (running) return this.lostOutcome(`${why} while running ${running.fnName}`, running.startedAt);
         if (this.initStarted !== null) return this.lostOutcome(`${why} while running init_function`, this.initStarted);
         return this.lostOutcome(why, Date.now());
       }, journal);
     });
+  }
+
+  /**
+   * The worker sent nothing (no heartbeat, no echo) for longer than the limit: its node is down or cut
+   * off, or the process is stopped. Its call fails now, naming the host and the silence, and the process
+   * is killed: the launcher (srun, flux run, mpiexec) here, and the worker itself when it runs on this host.
+   */
+  private silent(silence: Silence): void {
+    if (!this.alive) return;
+    this.silence = silence;
+    if (silence.host === hostname() && this.conn.pid !== this.child.pid) {
+      try {
+        process.kill(this.conn.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    this.child.kill(this.viaLauncher ? 'SIGTERM' : 'SIGKILL');
+    if (this.viaLauncher) setTimeout(() => !this.childDone && this.child.kill('SIGKILL'), LAUNCHER_GRACE_MS).unref();
+    this.giveUp(this.silenceText(silence, null));
+  }
+
+  private silenceText(silence: Silence, running: string | null): string {
+    return (
+      `worker ${this.describe} on ${silence.host} (pid ${silence.pid}) was silent for ${silence.seconds.toFixed(1)} s` +
+      (running ? ` while running ${running}` : '') +
+      ` (the limit is ${silence.limitSeconds} s: --worker-silence-limit, $EXECUTORLAB_WORKER_SILENCE_LIMIT): ` +
+      `its node may be down or cut off, or the process stopped; the worker was killed`
+    );
+  }
+
+  private silentOutcome(silence: Silence, running: string | null, started: number): TaskOutcome {
+    return this.lostOutcome(this.silenceText(silence, running), started);
   }
 
   /** Start the process and wait for its hello; throws WorkerStartError if it dies first. */
