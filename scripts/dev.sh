@@ -86,7 +86,9 @@ case "${1:-}" in
     run_layer "frontend unit tests" npm run test:frontend --silent
     run_layer "UI tests (Playwright, Chromium)" npm run test:ui --silent
     # The SLURM tests must run here: a SLURM that cannot start fails them instead of skipping them.
-    run_layer "pytest (real bridge, workers, mpiexec, SLURM, Jupyter server)" env EXECUTORLAB_REQUIRE_SLURM=1 /usr/bin/python3 -m pytest -q -rs executorlab/tests
+    # flux is used whenever it is on PATH (.ci/run builds it): then a flux that cannot start fails its tests.
+    if command -v flux >/dev/null; then export EXECUTORLAB_REQUIRE_FLUX=1; fi
+    run_layer "pytest (real bridge, workers, mpiexec, SLURM, flux, Jupyter server)" env EXECUTORLAB_REQUIRE_SLURM=1 /usr/bin/python3 -m pytest -q -rs executorlab/tests
     if ((${#failed[@]})); then
       say "failed layers: ${failed[*]}"
       exit 1

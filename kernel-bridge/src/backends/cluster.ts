@@ -148,6 +148,8 @@ export class ClusterBackend implements Backend {
     if (missing.length > 0) {
       return [`${executorName} submits one ${batch.name} job per call, but ${missing.join(', ')} is not on the bridge's PATH`];
     }
+    const noInstance = batch.instanceProblem(executorName);
+    if (noInstance) return [noInstance];
     const problems: string[] = [];
     if (merged.cwd != null && !merged.cwd.startsWith('/')) problems.push(`resource_dict['cwd']=${pyRepr(merged.cwd)} must be an absolute path: the job runs elsewhere`);
     if (batch.name !== 'SLURM' && merged.slurm_cmd_args?.length) problems.push(`resource_dict['slurm_cmd_args'] is for srun; ${executorName} submits flux jobs`);
@@ -385,7 +387,7 @@ export class ClusterBackend implements Backend {
       if (upstream === null) return failure(`dependency ${id} was cancelled`, waited);
     }
     const { batch } = this.options;
-    const reason = status.reason ? ` (${status.reason})` : '';
+    const reason = (status.reason ? ` (${status.reason})` : '') + (status.nodes ? ` on ${status.nodes}` : '');
     const stderr = (await batch.stderrFile(jobId)) ?? join(ref.directory, ref.key, 'job.err');
     const lines = await tail(stderr);
     const message =

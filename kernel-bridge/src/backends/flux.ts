@@ -1,7 +1,8 @@
 // FluxJobExecutor: every call (or block-allocation worker) is a `flux run` job of the flux instance the
 // kernel (FLUX_URI, e.g. the "Python 3 (flux)" kernel) or the bridge runs in.
 import { fluxRunCommand } from './commands.js';
-import type { WorkerLauncher, WorkerSpec } from './launcher.js';
+import { fluxInstanceProblem } from '../cluster/flux-queue.js';
+import { launcherTimeLimit, type WorkerLauncher, type WorkerSpec } from './launcher.js';
 import { workerPythonPath, type WorkerSetup } from './local.js';
 import type { ResourceDict } from '../protocol/messages.js';
 import { findOnPath } from '../resources/host.js';
@@ -47,7 +48,7 @@ export class FluxLauncher implements WorkerLauncher {
       numNodes: dict.num_nodes ?? null,
       exclusive: dict.exclusive ?? false,
       pmiMode,
-      runTimeMax: resources.run_time_max,
+      runTimeMax: launcherTimeLimit(resources.run_time_max),
       priority: dict.priority ?? null,
       nesting
     });
@@ -60,13 +61,8 @@ export class FluxLauncher implements WorkerLauncher {
   async resourceProblems(merged: ResourceDict): Promise<string[]> {
     const { executorName, python, pythonpath, host } = this.setup;
     const where = `the executorlab bridge (pid ${process.pid} on ${hostname()})`;
-    if (!this.uri) {
-      return [
-        `${executorName} runs every call as a job of a flux instance, but neither the kernel nor ${where} runs inside one ` +
-          `(FLUX_URI is not set). Start one: \`flux start jupyter lab\`, or install the "Python 3 (flux)" kernel with ` +
-          `\`executorlab kernelspec install --flux\` and pick it for the notebook`
-      ];
-    }
+    const noInstance = fluxInstanceProblem(this.uri, executorName);
+    if (noInstance) return [noInstance];
     if (!findOnPath('flux', process.env.PATH)) {
       return [`${executorName} starts calls with \`flux run\`, but flux is not on the PATH of ${where}`];
     }

@@ -23,3 +23,15 @@ export interface WorkerLauncher {
   /** Why a call with this (merged, schema-valid) resource_dict cannot run here; empty when it can. */
   resourceProblems(merged: ResourceDict): Promise<string[]>;
 }
+
+/**
+ * The time limit a launcher (srun --time, flux run -t) is given for a call with run_time_max: a grace
+ * longer than the bridge's own. The bridge enforces run_time_max itself, from the moment the call started,
+ * and reports TimeoutError; a launcher counts from before the worker's start-up and would otherwise kill it
+ * first, which reads as a worker that died. The launcher's limit stays as a backstop should the bridge go.
+ */
+export const LAUNCHER_TIME_GRACE_S = 60;
+
+export function launcherTimeLimit(runTimeMax: number | null): number | null {
+  return runTimeMax === null ? null : runTimeMax + LAUNCHER_TIME_GRACE_S;
+}

@@ -1,7 +1,7 @@
 // SlurmJobExecutor: every call (or block-allocation worker) is an srun step of the allocation the kernel
 // or the bridge runs in; `--exact` lets steps share the allocation's CPUs.
 import { slurmStepCommand } from './commands.js';
-import type { WorkerLauncher, WorkerSpec } from './launcher.js';
+import { launcherTimeLimit, type WorkerLauncher, type WorkerSpec } from './launcher.js';
 import { workerPythonPath, type WorkerSetup } from './local.js';
 import type { ResourceDict } from '../protocol/messages.js';
 import { findOnPath } from '../resources/host.js';
@@ -57,7 +57,7 @@ export class SlurmLauncher implements WorkerLauncher {
       numNodes: dict.num_nodes ?? null,
       exclusive: dict.exclusive ?? false,
       pmiMode: pmiMode ?? DEFAULT_SLURM_PMI,
-      runTimeMax: resources.run_time_max,
+      runTimeMax: launcherTimeLimit(resources.run_time_max),
       openmpiOversubscribe: resources.openmpi_oversubscribe ?? openmpiOversubscribe,
       slurmCmdArgs: dict.slurm_cmd_args ?? []
     });

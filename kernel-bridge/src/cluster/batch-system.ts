@@ -3,7 +3,15 @@
 // flux-queue.ts); this runs them.
 import { execa } from 'execa';
 import { readFile } from 'node:fs/promises';
-import { fluxBatchCommand, fluxCancelCommand, fluxIdToDecimal, fluxJobsCommand, parseFluxJobs, parseFluxSubmit } from './flux-queue.js';
+import {
+  fluxBatchCommand,
+  fluxCancelCommand,
+  fluxIdToDecimal,
+  fluxInstanceProblem,
+  fluxJobsCommand,
+  parseFluxJobs,
+  parseFluxSubmit
+} from './flux-queue.js';
 import type { JobStatus } from './job-state.js';
 import {
   parseSbatch,
@@ -29,6 +37,8 @@ export interface BatchSystem {
   /** As people call it: "SLURM", "flux". */
   readonly name: string;
   readonly defaultTemplate: string;
+  /** Why no job can be submitted from here at all (no instance to submit to), else null. */
+  instanceProblem(executorName: string): string | null;
   /** The shell line of the job script that runs the call on `cores` ranks. */
   workerLine(o: WorkerLine): string;
   /** Submit the script; resolves with the job's id. */
@@ -60,6 +70,10 @@ async function run(command: string[], what: string, cwd?: string, env: Record<st
 export class SlurmBatchSystem implements BatchSystem {
   readonly name = 'SLURM';
   readonly defaultTemplate = DEFAULT_SLURM_TEMPLATE;
+
+  instanceProblem(): string | null {
+    return null; // sbatch submits to the cluster's controller from anywhere
+  }
 
   workerLine(o: WorkerLine): string {
     const worker = [o.python, '-m', 'executorlab.cache_worker', o.inputFile];
@@ -101,9 +115,13 @@ export class FluxBatchSystem implements BatchSystem {
   readonly defaultTemplate = DEFAULT_FLUX_TEMPLATE;
   private readonly env: Record<string, string>;
 
-  /** `uri`: the flux instance jobs go to (the kernel's FLUX_URI), else the bridge's own. */
-  constructor(uri: string | null = null) {
+  /** `uri`: the flux instance jobs go to (the kernel's FLUX_URI, else the bridge's own); null outside any. */
+  constructor(private readonly uri: string | null = null) {
     this.env = uri ? { FLUX_URI: uri } : {};
+  }
+
+  instanceProblem(executorName: string): string | null {
+    return fluxInstanceProblem(this.uri, executorName);
   }
 
   workerLine(o: WorkerLine): string {

@@ -1,7 +1,22 @@
 // flux batch jobs: the command lines that submit, follow and cancel them, and parsers of what they print.
-// Flux prints job ids in F58 (`ƒ2Ux5bJa5`) but `flux jobs --format={id}` in decimal, so followed jobs are keyed
-// by the decimal id: convert what `flux batch` printed with fluxIdToDecimal.
+// Flux prints job ids in F58 (`ƒ2Ux5bJa5`); followed jobs are keyed by the decimal id: what `flux batch` printed
+// goes through fluxIdToDecimal, and `flux jobs` is asked for {id.dec}.
+import { hostname } from 'node:os';
 import type { JobState, JobStatus } from './job-state.js';
+
+/**
+ * Why an executor cannot use flux here: neither the kernel nor the bridge runs inside a flux instance
+ * (`uri` null). Every flux executor says it the same way, with how to get one.
+ */
+export function fluxInstanceProblem(uri: string | null, executorName: string): string | null {
+  if (uri) return null;
+  const where = `the executorlab bridge (pid ${process.pid} on ${hostname()})`;
+  return (
+    `${executorName} runs every call as a job of a flux instance, but neither the kernel nor ${where} runs inside one ` +
+    `(FLUX_URI is not set). Start one: \`flux start jupyter lab\`, or install the "Python 3 (flux)" kernel with ` +
+    `\`executorlab kernelspec install --flux\` and pick it for the notebook`
+  );
+}
 
 export function fluxBatchCommand(script: string): string[] {
   return ['flux', 'batch', script];
@@ -19,10 +34,13 @@ export function parseFluxSubmit(stdout: string): string {
 /**
  * flux-jobs(1): with job ids as arguments only those jobs are listed, inactive ones included (without ids it
  * lists the user's active jobs only). `-n` is the header switch in every flux-core release (`--suppress-header`
- * in old ones, `--no-header` in new ones). An id flux no longer knows is reported on stderr.
+ * in old ones, `--no-header` in new ones). `{id}` prints F58 (`ƒ2Ux5bJa5`), so the decimal `{id.dec}` is asked
+ * for: followed jobs are keyed by it. `{inactive_reason}` says why an inactive job ended ("Exit 1",
+ * "Canceled: …", "Timeout"); it comes last because it is free text. An id flux no longer knows is reported on
+ * stderr.
  */
 export function fluxJobsCommand(ids: string[]): string[] {
-  return ['flux', 'jobs', '-n', '--format={id}|{state}|{result}', ...ids];
+  return ['flux', 'jobs', '-n', '--format={id.dec}|{state}|{result}|{nodelist}|{inactive_reason}', ...ids];
 }
 
 const ACTIVE: Record<string, JobState> = {
@@ -40,18 +58,22 @@ const RESULTS: Record<string, JobState> = {
   TIMEOUT: 'timeout'
 };
 
-/** raw is the state while the job is active and its result once INACTIVE. */
+/** raw is the state while the job is active and its result once INACTIVE; reason is flux's inactive_reason. */
 export function parseFluxJobs(stdout: string): Map<string, JobStatus> {
   const jobs = new Map<string, JobStatus>();
   for (const line of stdout.split('\n')) {
     if (line.trim() === '') continue;
-    const [id, state, result = ''] = line.trim().split('|');
-    if (!id || state === undefined) {
-      throw new Error(`flux jobs printed ${JSON.stringify(line)}; expected "<id>|<state>|<result>" (--format={id}|{state}|{result})`);
+    const [id, state, result = '', nodelist = '', ...why] = line.trim().split('|');
+    if (!id || !/^\d+$/.test(id) || state === undefined) {
+      throw new Error(
+        `flux jobs printed ${JSON.stringify(line)}; expected "<decimal id>|<state>|<result>|<nodelist>|<inactive reason>" ` +
+          '(--format={id.dec}|{state}|{result}|{nodelist}|{inactive_reason})'
+      );
     }
     const raw = state === 'INACTIVE' ? result || state : state;
     const known = state === 'INACTIVE' ? RESULTS[result] : ACTIVE[state];
-    jobs.set(id, { id, state: known ?? 'unknown', raw, reason: null });
+    const reason = why.join('|').trim();
+    jobs.set(id, { id, state: known ?? 'unknown', raw, reason: reason === '' ? null : reason, nodes: nodelist.trim() || null });
   }
   return jobs;
 }

@@ -17,6 +17,8 @@ export interface JobStatus {
   /** the scheduler's own word, e.g. "TIMEOUT", "CANCELLED", "CD" */
   raw: string;
   reason: string | null;
+  /** The nodes the job ran on, as the scheduler prints them ("node[1-2]"), when it says. */
+  nodes?: string | null;
 }
 
 const FINISHED: ReadonlySet<JobState> = new Set(['completed', 'failed', 'cancelled', 'timeout', 'out_of_memory', 'node_fail']);

@@ -19,7 +19,8 @@ export function parseSbatch(stdout: string): string {
  * MinJobAge (300 s by default): a job missing from the output must be asked about with scontrol or sacct.
  */
 export function squeueCommand(ids: string[]): string[] {
-  return ['squeue', '--noheader', '--states=all', `--jobs=${ids.join(',')}`, '--format=%i|%T|%r'];
+  // The reason is free text (it may hold '|'): it comes last. The nodes name the lost one of a NODE_FAIL.
+  return ['squeue', '--noheader', '--states=all', `--jobs=${ids.join(',')}`, '--format=%i|%T|%N|%r'];
 }
 
 /** Long names (squeue %T, scontrol JobState) and the short codes of squeue %t. */
@@ -48,16 +49,21 @@ function reasonOf(value: string | undefined): string | null {
   return reason === '' || reason === 'None' || reason === '(null)' ? null : reason;
 }
 
+function nodesOf(value: string): string | null {
+  const nodes = value.trim();
+  return nodes === '' || nodes === '(null)' || nodes === 'None assigned' ? null : nodes;
+}
+
 /** Ids are kept as printed, so array tasks (`123_1`) and steps (`123.0`) stay distinct. */
 export function parseSqueue(stdout: string): Map<string, JobStatus> {
   const jobs = new Map<string, JobStatus>();
   for (const line of stdout.split('\n')) {
     if (line.trim() === '') continue;
-    const [id, raw, ...reason] = line.trim().split('|');
-    if (!id || raw === undefined) {
-      throw new Error(`squeue printed ${JSON.stringify(line)}; expected "<jobid>|<state>|<reason>" (--format=%i|%T|%r)`);
+    const [id, raw, nodes, ...reason] = line.trim().split('|');
+    if (!id || raw === undefined || nodes === undefined) {
+      throw new Error(`squeue printed ${JSON.stringify(line)}; expected "<jobid>|<state>|<nodes>|<reason>" (--format=%i|%T|%N|%r)`);
     }
-    jobs.set(id, { id, state: slurmJobState(raw), raw, reason: reasonOf(reason.join('|')) });
+    jobs.set(id, { id, state: slurmJobState(raw), raw, reason: reasonOf(reason.join('|')), nodes: nodesOf(nodes) });
   }
   return jobs;
 }

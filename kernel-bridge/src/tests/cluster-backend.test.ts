@@ -150,7 +150,12 @@ class FakeBatch implements BatchSystem {
   /** Replaces the default submit (which answers the next id, pending). */
   submitWith: (() => Promise<string>) | null = null;
   stderr: string | null = null;
+  /** What instanceProblem() answers: set to stand for a batch system with no instance to submit to. */
+  noInstance: string | null = null;
 
+  instanceProblem(): string | null {
+    return this.noInstance;
+  }
   workerLine(o: WorkerLine): string {
     return this.real.workerLine(o);
   }
@@ -405,6 +410,32 @@ test('a job that ended without output or stderr says its stderr is missing (the 
   const failure = failureOf(await settled(outcomeP));
   assert.match(failure.error_message, /ended OUT_OF_MEMORY without writing/);
   assert.ok(failure.error_message.includes(`its stderr (${join(dir, 'oom', 'job.err')}) is empty or missing`), failure.error_message);
+});
+
+test('a job that ended without output names its end state, the scheduler\'s reason and the nodes it ran on', async t => {
+  const { dir, batch, run } = await setup(t);
+  const outcomeP = run(clusterTask(dir, 'gone'));
+  await waitFor(() => batch.submits.length === 1, 'the submission');
+  batch.jobs.set('4242', { id: '4242', state: 'cancelled', raw: 'CANCELED', reason: 'Canceled: by root', nodes: 'node[1-2]' });
+  const failure = failureOf(await settled(outcomeP));
+  assert.match(failure.error_message, /^SLURM job 4242 of add \(cache key gone\) ended CANCELED \(Canceled: by root\) on node\[1-2\] without writing /);
+});
+
+test('a batch system with no instance to submit to refuses the executor before anything else', async t => {
+  const { batch, backend } = await setup(t);
+  assert.deepEqual(await backend.resourceProblems({}), []);
+  batch.noInstance = 'no flux here; run flux start';
+  assert.deepEqual(await backend.resourceProblems({ cores: 2 }), ['no flux here; run flux start']);
+});
+
+test('flux: outside a flux instance the batch system says how to get one; inside one it has no problem', () => {
+  const problem = new FluxBatchSystem(null).instanceProblem('FluxClusterExecutor');
+  assert.ok(problem);
+  for (const words of ['FluxClusterExecutor runs every call as a job of a flux instance', 'FLUX_URI is not set', '`flux start jupyter lab`', '`executorlab kernelspec install --flux`']) {
+    assert.ok(problem.includes(words), `${words} in ${problem}`);
+  }
+  assert.equal(new FluxBatchSystem('local:///run/flux/local').instanceProblem('FluxClusterExecutor'), null);
+  assert.equal(new SlurmBatchSystem().instanceProblem(), null);
 });
 
 test('a submission the batch system refuses fails the call, and its job id resolves null', async t => {

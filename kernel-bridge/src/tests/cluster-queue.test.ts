@@ -23,7 +23,7 @@ test('only the end states are finished', () => {
 
 test('SLURM command lines', () => {
   assert.deepEqual(sbatchCommand('/tmp/c/add/job.sh'), ['sbatch', '--parsable', '/tmp/c/add/job.sh']);
-  assert.deepEqual(squeueCommand(['12', '13_1']), ['squeue', '--noheader', '--states=all', '--jobs=12,13_1', '--format=%i|%T|%r']);
+  assert.deepEqual(squeueCommand(['12', '13_1']), ['squeue', '--noheader', '--states=all', '--jobs=12,13_1', '--format=%i|%T|%N|%r']);
   assert.deepEqual(scontrolShowJobCommand('12'), ['scontrol', '--oneliner', 'show', 'job', '12']);
   assert.deepEqual(scancelCommand(['12', '13']), ['scancel', '12', '13']);
 });
@@ -36,27 +36,29 @@ test('sbatch --parsable gives the job id, with or without the cluster', () => {
   }
 });
 
-test('squeue lines become job states, ids kept as printed', () => {
+test('squeue lines become job states, ids kept as printed, with the nodes (which name a NODE_FAIL job\'s lost node)', () => {
   const jobs = parseSqueue(
-    ['12|PENDING|Dependency', '13|RUNNING|None', '14_1|COMPLETED|None', '14.0|TIMEOUT|None', '15|CANCELLED|None',
-      '16|OUT_OF_MEMORY|OutOfMemory', '17|NODE_FAIL|NodeDown', '18|PREEMPTED|None', '19|COMPLETING|None', '20|SPECIAL_EXIT|x|y',
-      '21|WEIRD|None', ''].join('\n')
+    ['12|PENDING||Dependency', '13|RUNNING|node1|None', '14_1|COMPLETED|node[1-2]|None', '14.0|TIMEOUT|node1|None',
+      '15|CANCELLED|(null)|None', '16|OUT_OF_MEMORY|node1|OutOfMemory', '17|NODE_FAIL|node2|NodeDown', '18|PREEMPTED|node1|None',
+      '19|COMPLETING|node1|None', '20|SPECIAL_EXIT||x|y', '21|WEIRD|None assigned|None', ''].join('\n')
   );
-  assert.deepEqual([...jobs.values()].map(j => [j.id, j.state, j.raw, j.reason]), [
-    ['12', 'pending', 'PENDING', 'Dependency'],
-    ['13', 'running', 'RUNNING', null],
-    ['14_1', 'completed', 'COMPLETED', null],
-    ['14.0', 'timeout', 'TIMEOUT', null],
-    ['15', 'cancelled', 'CANCELLED', null],
-    ['16', 'out_of_memory', 'OUT_OF_MEMORY', 'OutOfMemory'],
-    ['17', 'node_fail', 'NODE_FAIL', 'NodeDown'],
-    ['18', 'failed', 'PREEMPTED', null],
-    ['19', 'running', 'COMPLETING', null],
-    ['20', 'pending', 'SPECIAL_EXIT', 'x|y'],
-    ['21', 'unknown', 'WEIRD', null]
+  assert.deepEqual([...jobs.values()].map(j => [j.id, j.state, j.raw, j.reason, j.nodes]), [
+    ['12', 'pending', 'PENDING', 'Dependency', null],
+    ['13', 'running', 'RUNNING', null, 'node1'],
+    ['14_1', 'completed', 'COMPLETED', null, 'node[1-2]'],
+    ['14.0', 'timeout', 'TIMEOUT', null, 'node1'],
+    ['15', 'cancelled', 'CANCELLED', null, null],
+    ['16', 'out_of_memory', 'OUT_OF_MEMORY', 'OutOfMemory', 'node1'],
+    ['17', 'node_fail', 'NODE_FAIL', 'NodeDown', 'node2'],
+    ['18', 'failed', 'PREEMPTED', null, 'node1'],
+    ['19', 'running', 'COMPLETING', null, 'node1'],
+    ['20', 'pending', 'SPECIAL_EXIT', 'x|y', null],
+    ['21', 'unknown', 'WEIRD', null, null]
   ]);
   assert.equal(parseSqueue('').size, 0);
-  assert.throws(() => parseSqueue('garbage'), /squeue printed "garbage"; expected "<jobid>\|<state>\|<reason>"/);
+  for (const bad of ['garbage', '12|PENDING']) {
+    assert.throws(() => parseSqueue(bad), /squeue printed .*; expected "<jobid>\|<state>\|<nodes>\|<reason>"/);
+  }
 });
 
 test('SLURM state words in every form', () => {
@@ -101,7 +103,7 @@ test('slurmTime is minutes:seconds, rounded up, at least a second', () => {
 
 test('flux command lines', () => {
   assert.deepEqual(fluxBatchCommand('/tmp/c/add/job.sh'), ['flux', 'batch', '/tmp/c/add/job.sh']);
-  assert.deepEqual(fluxJobsCommand(['ƒ2', '58']), ['flux', 'jobs', '-n', '--format={id}|{state}|{result}', 'ƒ2', '58']);
+  assert.deepEqual(fluxJobsCommand(['ƒ2', '58']), ['flux', 'jobs', '-n', '--format={id.dec}|{state}|{result}|{nodelist}|{inactive_reason}', 'ƒ2', '58']);
   assert.deepEqual(fluxCancelCommand(['ƒ2', 'ƒ3']), ['flux', 'cancel', 'ƒ2', 'ƒ3']);
 });
 
@@ -112,25 +114,30 @@ test('flux batch prints one job id', () => {
   for (const bad of ['', '\n', 'ƒ2 ƒ3']) assert.throws(() => parseFluxSubmit(bad), /flux batch printed .*; expected one job id/);
 });
 
-test('flux jobs lines become job states: the state while active, the result once inactive', () => {
+test('flux jobs lines become job states: the state while active, the result once inactive, with why and where', () => {
   const jobs = parseFluxJobs(
-    ['1|DEPEND|', '2|PRIORITY|', '3|SCHED|', '4|RUN|', '5|CLEANUP|', '6|INACTIVE|COMPLETED', '7|INACTIVE|FAILED',
-      '8|INACTIVE|CANCELED', '9|INACTIVE|TIMEOUT', '10|INACTIVE|', '11|ODD|', ''].join('\n')
+    ['1|DEPEND||', '2|PRIORITY||', '3|SCHED||', '4|RUN||node[1-2]|', '5|CLEANUP||vm|', '6|INACTIVE|COMPLETED|vm|Exit 0',
+      '7|INACTIVE|FAILED|vm,vm|Exit 3', '8|INACTIVE|CANCELED|vm|Canceled: by a|b', '9|INACTIVE|TIMEOUT|vm|Timeout',
+      '10|INACTIVE|||', '11|ODD||', ''].join('\n')
   );
-  assert.deepEqual([...jobs.values()].map(j => [j.id, j.state, j.raw, j.reason]), [
-    ['1', 'pending', 'DEPEND', null],
-    ['2', 'pending', 'PRIORITY', null],
-    ['3', 'pending', 'SCHED', null],
-    ['4', 'running', 'RUN', null],
-    ['5', 'running', 'CLEANUP', null],
-    ['6', 'completed', 'COMPLETED', null],
-    ['7', 'failed', 'FAILED', null],
-    ['8', 'cancelled', 'CANCELED', null],
-    ['9', 'timeout', 'TIMEOUT', null],
-    ['10', 'unknown', 'INACTIVE', null],
-    ['11', 'unknown', 'ODD', null]
+  assert.deepEqual([...jobs.values()].map(j => [j.id, j.state, j.raw, j.reason, j.nodes]), [
+    ['1', 'pending', 'DEPEND', null, null],
+    ['2', 'pending', 'PRIORITY', null, null],
+    ['3', 'pending', 'SCHED', null, null],
+    ['4', 'running', 'RUN', null, 'node[1-2]'],
+    ['5', 'running', 'CLEANUP', null, 'vm'],
+    ['6', 'completed', 'COMPLETED', 'Exit 0', 'vm'],
+    ['7', 'failed', 'FAILED', 'Exit 3', 'vm,vm'],
+    // The reason is free text and comes last: a '|' in it stays.
+    ['8', 'cancelled', 'CANCELED', 'Canceled: by a|b', 'vm'],
+    ['9', 'timeout', 'TIMEOUT', 'Timeout', 'vm'],
+    ['10', 'unknown', 'INACTIVE', null, null],
+    ['11', 'unknown', 'ODD', null, null]
   ]);
-  assert.throws(() => parseFluxJobs('garbage'), /flux jobs printed "garbage"; expected "<id>\|<state>\|<result>"/);
+  // F58 ids (what `{id}` prints) are not what the jobs are keyed by: refused, not silently never matched.
+  for (const bad of ['garbage', 'ƒ2Ux5bJa5|RUN||vm|']) {
+    assert.throws(() => parseFluxJobs(bad), /flux jobs printed .*; expected "<decimal id>\|<state>/);
+  }
 });
 
 test('flux job ids in F58 (either prefix) or decimal become decimal', () => {

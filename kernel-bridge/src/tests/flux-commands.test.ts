@@ -2,6 +2,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fluxRunCommand, workerArgs } from '../backends/commands.js';
+import { FluxLauncher } from '../backends/flux.js';
+import { LAUNCHER_TIME_GRACE_S, launcherTimeLimit } from '../backends/launcher.js';
+import type { HostProbe } from '../resources/host.js';
+import { mergeResources } from '../scheduler/task.js';
 
 const base = {
   python: '/usr/bin/python3',
@@ -51,4 +55,22 @@ test('urgency 0 (held) is still passed; nesting starts a flux instance around th
 
 test('oversubscription has no flux flag', () => {
   assert.deepEqual(fluxRunCommand({ ...base, openmpiOversubscribe: true }), fluxRunCommand(base));
+});
+
+test('run_time_max: flux run gets a minute more than the bridge, which enforces the limit itself (TimeoutError)', () => {
+  const launcher = new FluxLauncher({
+    python: '/usr/bin/python3',
+    pythonpath: [],
+    bridgeFile: '/run/b-worker.json',
+    openmpiOversubscribe: false,
+    executorName: 'FluxJobExecutor',
+    host: {} as HostProbe,
+    pmiMode: null,
+    nesting: false,
+    schedulerEnv: { FLUX_URI: 'local:///run/flux/local' }
+  });
+  const command = launcher.command({ resources: mergeResources({}, { run_time_max: 2 }), workerId: 'w1' });
+  assert.deepEqual(command.slice(command.indexOf('-t'), command.indexOf('-t') + 2), ['-t', `${2 + LAUNCHER_TIME_GRACE_S}s`]);
+  assert.ok(!launcher.command({ resources: mergeResources({}, {}), workerId: 'w1' }).includes('-t'));
+  assert.equal(launcherTimeLimit(null), null);
 });

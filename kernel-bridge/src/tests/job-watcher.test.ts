@@ -22,6 +22,9 @@ class ScriptedBatch implements BatchSystem {
   readonly defaultTemplate = DEFAULT_SLURM_TEMPLATE;
   readonly calls: string[][] = [];
   constructor(public script: Script) {}
+  instanceProblem(): string | null {
+    return null;
+  }
   workerLine(_o: WorkerLine): string {
     return 'true';
   }
