@@ -181,3 +181,4 @@ def raw_client_socket(info: dict, timeout_ms: int = 10000):
 
 from executorlab.tests.slurm import slurm  # noqa: E402,F401  (the session's single-node SLURM fixture)
 from executorlab.tests.flux import flux, flux_instance  # noqa: E402,F401  (the session's 2-broker flux instance)
+from executorlab.tests.slurm_multi import _slurm_multi_conf, slurm_multi  # noqa: E402,F401  (the session's 2-node SLURM)
