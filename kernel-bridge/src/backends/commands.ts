@@ -38,19 +38,22 @@ export interface SlurmStepOptions extends WorkerCommandOptions {
 
 /**
  * A task or block-allocation worker as a step of the allocation it runs in (SlurmJobExecutor):
- * `--exact` so steps share the allocation's CPUs instead of each taking whole nodes.
+ * `--exact` so steps share the allocation's CPUs instead of each taking whole nodes. `exclusive` is the
+ * opposite: the step leaves out `--exact`, and `--cpus-per-task=1` (srun's default), which implies `--exact`
+ * since SLURM 21.08, and so gets every CPU of each node it runs on; no other step can use them until it ends.
+ * srun's own `--exclusive` does not do that for a step: there it implies `--exact` too. With
+ * threads_per_core > 1 the step needs its `--cpus-per-task` for the task layout, and stays exact.
  */
 export function slurmStepCommand(o: SlurmStepOptions): string[] {
   return [
     'srun',
     '-n',
     String(o.cores),
-    `--cpus-per-task=${o.threadsPerCore}`,
+    ...(o.exclusive && o.threadsPerCore === 1 ? [] : [`--cpus-per-task=${o.threadsPerCore}`]),
     ...(o.gpusPerCore > 0 ? [`--gpus-per-task=${o.gpusPerCore}`] : []),
     ...(o.cwd !== null ? ['-D', o.cwd] : []),
     ...(o.numNodes !== null ? ['-N', String(o.numNodes)] : []),
-    ...(o.exclusive ? ['--exclusive'] : []),
-    '--exact',
+    ...(o.exclusive ? [] : ['--exact']),
     `--mpi=${o.pmiMode}`,
     ...(o.runTimeMax !== null ? [`--time=${Math.max(1, Math.ceil(o.runTimeMax / 60))}`] : []),
     ...(o.openmpiOversubscribe ? ['--oversubscribe'] : []),

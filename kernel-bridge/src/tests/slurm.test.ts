@@ -38,10 +38,18 @@ test('every resource becomes its srun flag, slurm_cmd_args last before the worke
     slurmCmdArgs: ['--mem=4G', '--constraint=fast']
   });
   assert.deepEqual(command.slice(0, command.indexOf(base.python)), [
-    'srun', '-n', '4', '--cpus-per-task=2', '--gpus-per-task=1', '-D', '/scratch/run', '-N', '2', '--exclusive', '--exact',
+    'srun', '-n', '4', '--cpus-per-task=2', '--gpus-per-task=1', '-D', '/scratch/run', '-N', '2',
     '--mpi=pmix', '--time=2', '--oversubscribe', '--mem=4G', '--constraint=fast'
   ]);
   assert.deepEqual(slurmStepCommand({ ...base, runTimeMax: 5 }).filter(a => a.startsWith('--time')), ['--time=1']);
+});
+
+test('an exclusive step leaves out what implies --exact (--exact, --cpus-per-task, srun --exclusive): it gets whole nodes', () => {
+  const command = slurmStepCommand({ ...base, cores: 1, exclusive: true });
+  assert.deepEqual(command.slice(0, command.indexOf(base.python)), ['srun', '-n', '1', '--mpi=pmix']);
+  assert.ok(slurmStepCommand({ ...base, exclusive: false }).includes('--exact'));
+  // Threads need their CPUs per task for the layout: that step stays exact.
+  assert.ok(slurmStepCommand({ ...base, exclusive: true, threadsPerCore: 2 }).includes('--cpus-per-task=2'));
 });
 
 test('the allocation comes from SLURM_* variables; none outside an allocation', () => {
