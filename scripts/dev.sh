@@ -18,6 +18,8 @@ APT_PACKAGES=(
   graphviz
   # A real single-node SLURM for the SLURM tests (started and stopped by the test session itself).
   slurmctld slurmd slurm-client munge libpmix-dev
+  # The 2-node SLURM of the multi-node tests: nodes are network namespaces on a bridge (ip, ss).
+  iproute2
 )
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
