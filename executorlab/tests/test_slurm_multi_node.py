@@ -6,6 +6,8 @@ node1, the kernel's private bridge starts there, and the workers started on node
 
 import collections
 import json
+import os
+import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -60,6 +62,14 @@ def kernel_in_job(slurm_multi, tmp_path: Path, code: str, *sbatch_args: str, tim
 
 def by_host(results) -> dict:
     return dict(collections.Counter(r["host"] for r in results))
+
+
+def test_the_cluster_has_two_nodes_with_names_of_their_own(slurm_multi):
+    # This test's SLURM_CONF is the 2-node cluster's, whatever the single-node fixture set for the session.
+    assert os.environ["SLURM_CONF"] == str(slurm_multi.conf)
+    steps = subprocess.run(["srun", "-N2", "-n2", "hostname"], capture_output=True, text=True, timeout=60)
+    assert sorted(steps.stdout.split()) == ["node1", "node2"], steps.stderr
+    assert slurm_multi.on_node("node2", "hostname").stdout.strip() == "node2"
 
 
 def test_job_mode_mpi_call_with_num_nodes_2_has_a_rank_on_each_node(slurm_multi, tmp_path):
