@@ -56,13 +56,14 @@ def output_of(result):
 
 @pytest.fixture
 def counted(tmp_path):
-    """PATH with a `flux` that records each `flux batch` before running the real one; returns (env, count())."""
+    """PATH with a `flux` that records each submission (`flux batch`, `flux submit`) before running the real one;
+    returns (env, count())."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     log = tmp_path / "flux-batch-calls"
     log.touch()
     wrapper = bin_dir / "flux"
-    wrapper.write_text(f'#!/bin/sh\n[ "$1" = batch ] && echo "$@" >> {log}\nexec {FLUX} "$@"\n')
+    wrapper.write_text(f'#!/bin/sh\ncase "$1" in batch|submit) echo "$@" >> {log};; esac\nexec {FLUX} "$@"\n')
     wrapper.chmod(0o755)
     return {"PATH": f"{bin_dir}:{os.environ['PATH']}"}, lambda: len(log.read_text().splitlines())
 
@@ -196,8 +197,11 @@ with FluxClusterExecutor(cache_directory={str(tmp_path / 'cache')!r}) as exe:
 """, flux))
     assert out == [2, 3, 4, ["no good: 7", "no good: 7"]]
     assert list((tmp_path / "cache").glob("inc*/marker.txt"))
-    scripts = [p.read_text() for p in (tmp_path / "cache").glob("inc*/flux-job.sh")]
-    assert sum("--dependency=afterok:" in s for s in scripts) == 3, "b, c and after were submitted at once, ordered by flux"
+    # Calls on the default template are `flux submit` jobs (recorded as flux-submit.sh), b's is its script.
+    cache = tmp_path / "cache"
+    assert len(list(cache.glob("inc*/flux-job.sh"))) == 1 and len(list(cache.glob("*/flux-submit.sh"))) == 4
+    records = [p.read_text() for p in cache.glob("inc*/flux-*.sh")]
+    assert sum("--dependency=afterok:" in s for s in records) == 3, "b, c and after were submitted at once, ordered by flux"
 
 
 def test_cluster_mode_an_mpi_call_on_two_nodes_spans_both_brokers(tmp_path, flux):
@@ -241,7 +245,7 @@ with FluxClusterExecutor(cache_directory={str(cache)!r}) as exe:
 
 
 def test_cluster_mode_restart_attaches_to_the_jobs_without_submitting_again(tmp_path, flux, counted):
-    env, batch_calls = counted
+    env, submissions = counted
     cache = tmp_path / "cache"
     calls = f"""
 exe = FluxClusterExecutor(cache_directory={str(cache)!r})
@@ -250,14 +254,14 @@ b = exe.submit(nap, 1, a)
 """
     # The first kernel submits and leaves at once; its private bridge stops with it, the jobs go on.
     assert output_of(in_flux(calls + "exe.shutdown(wait=False)\nprint(json.dumps('left'))", flux, env=env)) == "left"
-    assert batch_calls() == 2
+    assert submissions() == 2
     assert job_result(flux, queue_id(cache, "nap*_i.h5")) in ("DEPEND", "PRIORITY", "SCHED", "RUN")
     # A new kernel with a new bridge submits the same calls: it attaches to both jobs.
     assert output_of(in_flux(calls + "print(json.dumps([a.result(), b.result()]))", flux, env=env)) == ["a", "a"]
-    assert batch_calls() == 2, "no call was submitted again"
+    assert submissions() == 2, "no call was submitted again"
     # Once finished, the same calls are answered from the cache.
     assert output_of(in_flux(calls + "print(json.dumps([a.result(), b.result()]))", flux, env=env)) == ["a", "a"]
-    assert batch_calls() == 2
+    assert submissions() == 2
 
 
 def test_terminate_tasks_in_cache_cancels_the_flux_jobs_and_removes_their_inputs(tmp_path, flux):

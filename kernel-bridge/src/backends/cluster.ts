@@ -300,20 +300,45 @@ export class ClusterBackend implements Backend {
     const { datasets, attributes, after } = prepared;
     await files.write(input, datasets, attributes);
     const dict = task.resources.requested;
-    const line = batch.workerLine({
-      python,
-      inputFile: input,
-      cores: task.resources.cores,
-      pmiMode: this.options.pmiMode,
-      openmpiOversubscribe: task.resources.openmpi_oversubscribe ?? this.options.openmpiOversubscribe,
-      slurmCmdArgs: dict.slurm_cmd_args ?? []
-    });
     const path = workerPythonPath(pythonpath).PYTHONPATH;
-    const command = `${path ? `export PYTHONPATH=${shellQuote(path)}\n` : ''}${line}`;
-    const template = dict.submission_template ?? (await this.template());
-    const script = join(jobDir, `${batch.name.toLowerCase()}-job.sh`);
-    await writeFile(script, renderTemplate(template, this.variables(dict, { jobDir, command, dependencies: after, fnName: task.fnName })) + '\n', { mode: 0o700 });
-    const jobId = await batch.submit(script, jobDir);
+    let jobId: string;
+    if (batch.submitCall && dict.submission_template == null && this.options.pysqaConfigDirectory === null) {
+      // The default template's settings as options: no job script, and no batch instance inside the job.
+      const submitted = await batch.submitCall({
+        jobName: task.fnName,
+        cwd: dict.cwd ?? jobDir,
+        output: join(jobDir, 'job.out'),
+        error: join(jobDir, 'job.err'),
+        cores: task.resources.cores,
+        threadsPerCore: dict.threads_per_core ?? 1,
+        gpusPerCore: dict.gpus_per_core ?? 0,
+        numNodes: dict.num_nodes ?? null,
+        exclusive: dict.exclusive ?? false,
+        runTimeMax: dict.run_time_max ?? null,
+        after,
+        priority: dict.priority ?? null,
+        pmiMode: this.options.pmiMode,
+        env: path ? { PYTHONPATH: path } : {},
+        command: [python, '-m', 'executorlab.cache_worker', input]
+      });
+      jobId = submitted.id;
+      // What was run, beside the call's files, as a job script would be.
+      await writeFile(join(jobDir, `${batch.name.toLowerCase()}-submit.sh`), `#!/bin/sh\n${submitted.command.map(shellQuote).join(' ')}\n`, { mode: 0o700 });
+    } else {
+      const line = batch.workerLine({
+        python,
+        inputFile: input,
+        cores: task.resources.cores,
+        pmiMode: this.options.pmiMode,
+        openmpiOversubscribe: task.resources.openmpi_oversubscribe ?? this.options.openmpiOversubscribe,
+        slurmCmdArgs: dict.slurm_cmd_args ?? []
+      });
+      const command = `${path ? `export PYTHONPATH=${shellQuote(path)}\n` : ''}${line}`;
+      const template = dict.submission_template ?? (await this.template());
+      const script = join(jobDir, `${batch.name.toLowerCase()}-job.sh`);
+      await writeFile(script, renderTemplate(template, this.variables(dict, { jobDir, command, dependencies: after, fnName: task.fnName })) + '\n', { mode: 0o700 });
+      jobId = await batch.submit(script, jobDir);
+    }
     // Recorded for restarts: a later bridge attaches to the job instead of submitting the call again.
     // A job that already finished removed its input; it must not come back.
     if (!(await exists(join(ref.directory, `${ref.key}_o.h5`)))) {

@@ -9,8 +9,10 @@ import {
   fluxIdToDecimal,
   fluxInstanceProblem,
   fluxJobsCommand,
+  fluxSubmitCommand,
   parseFluxJobs,
-  parseFluxSubmit
+  parseFluxSubmit,
+  type DirectJob
 } from './flux-queue.js';
 import type { JobStatus } from './job-state.js';
 import {
@@ -43,6 +45,11 @@ export interface BatchSystem {
   workerLine(o: WorkerLine): string;
   /** Submit the script; resolves with the job's id. */
   submit(script: string, cwd: string): Promise<string>;
+  /**
+   * Where the batch system can submit a call without a job script (the default template's settings as options),
+   * and that is cheaper: resolves with the job's id and the command line it ran, kept beside the call's files.
+   */
+  submitCall?(job: DirectJob): Promise<{ id: string; command: string[] }>;
   /** The states of many jobs in one call; jobs the batch system no longer knows are missing. */
   states(ids: string[]): Promise<Map<string, JobStatus>>;
   /** Where a finished job's stderr went, as far as the batch system says. */
@@ -134,6 +141,11 @@ export class FluxBatchSystem implements BatchSystem {
   async submit(script: string, cwd: string): Promise<string> {
     // Decimal ids: what `flux jobs` prints in the format used to follow them.
     return fluxIdToDecimal(parseFluxSubmit(await run(fluxBatchCommand(script), 'flux batch', cwd, this.env)));
+  }
+
+  async submitCall(job: DirectJob): Promise<{ id: string; command: string[] }> {
+    const command = fluxSubmitCommand(job);
+    return { id: fluxIdToDecimal(parseFluxSubmit(await run(command, 'flux submit', job.cwd, this.env))), command };
   }
 
   async states(ids: string[]): Promise<Map<string, JobStatus>> {

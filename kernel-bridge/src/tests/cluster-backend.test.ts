@@ -18,6 +18,7 @@ import {
   type BatchSystem,
   type WorkerLine
 } from '../cluster/batch-system.js';
+import type { DirectJob } from '../cluster/flux-queue.js';
 import type { JobState, JobStatus } from '../cluster/job-state.js';
 import { JobWatcher } from '../cluster/job-watcher.js';
 import { DEFAULT_SLURM_TEMPLATE } from '../cluster/template.js';
@@ -419,6 +420,32 @@ test('a job that ended without output names its end state, the scheduler\'s reas
   batch.jobs.set('4242', { id: '4242', state: 'cancelled', raw: 'CANCELED', reason: 'Canceled: by root', nodes: 'node[1-2]' });
   const failure = failureOf(await settled(outcomeP));
   assert.match(failure.error_message, /^SLURM job 4242 of add \(cache key gone\) ended CANCELED \(Canceled: by root\) on node\[1-2\] without writing /);
+});
+
+test('a batch system that submits calls directly gets the default template\'s settings, and a custom template still a script', async t => {
+  const { dir, batch, run } = await setup(t, { pythonpath: ['/opt/lab'] });
+  const direct: DirectJob[] = [];
+  (batch as BatchSystem).submitCall = async job => {
+    direct.push(job);
+    const id = String(batch.nextId++);
+    await writeFile(join(dir, 'plain_o.h5'), ''); // what the job leaves; FakeFiles answers for its contents
+    batch.set(id, 'completed');
+    return { id, command: ['flux', 'submit', '--job-name=' + job.jobName] };
+  };
+  await settled(run(clusterTask(dir, 'plain', { resourceDict: { cores: 2, run_time_max: 30, num_nodes: 2 } })));
+  assert.equal(batch.submits.length, 0, 'no job script submitted');
+  assert.equal(direct.length, 1);
+  const [job] = direct;
+  assert.deepEqual([job.jobName, job.cwd, job.output, job.error], ['add', join(dir, 'plain'), join(dir, 'plain', 'job.out'), join(dir, 'plain', 'job.err')]);
+  assert.deepEqual([job.cores, job.runTimeMax, job.numNodes, job.after, job.env], [2, 30, 2, [], { PYTHONPATH: '/opt/lab' }]);
+  assert.deepEqual(job.command, ['/usr/bin/python3', '-m', 'executorlab.cache_worker', join(dir, 'plain_i.h5')]);
+  assert.equal(await readFile(join(dir, 'plain', 'slurm-submit.sh'), 'utf8'), '#!/bin/sh\nflux submit --job-name=add\n');
+  const templated = run(clusterTask(dir, 'templated', { resourceDict: { submission_template: '#!/bin/sh\n{{command}}' } }));
+  await waitFor(() => batch.submits.length === 1, 'the templated submission');
+  assert.equal(direct.length, 1, 'a custom template is submitted as its script');
+  await writeFile(join(dir, 'templated_o.h5'), '');
+  batch.set('4243', 'completed');
+  assert.equal((await settled(templated)).ok, true);
 });
 
 test('a batch system with no instance to submit to refuses the executor before anything else', async t => {

@@ -13,7 +13,15 @@ import {
   slurmTime,
   squeueCommand
 } from '../cluster/slurm-queue.js';
-import { fluxBatchCommand, fluxCancelCommand, fluxIdToDecimal, fluxJobsCommand, parseFluxJobs, parseFluxSubmit } from '../cluster/flux-queue.js';
+import {
+  fluxBatchCommand,
+  fluxCancelCommand,
+  fluxIdToDecimal,
+  fluxJobsCommand,
+  fluxSubmitCommand,
+  parseFluxJobs,
+  parseFluxSubmit
+} from '../cluster/flux-queue.js';
 
 test('only the end states are finished', () => {
   const finished: JobState[] = ['completed', 'failed', 'cancelled', 'timeout', 'out_of_memory', 'node_fail'];
@@ -151,4 +159,33 @@ test('flux job ids in F58 (either prefix) or decimal become decimal', () => {
   for (const bad of ['', 'ƒ', 'ƒ0', 'fOl', 'xyz', '0x10', 'ƒjpXCZedGfVR', '18446744073709551616']) {
     assert.throws(() => fluxIdToDecimal(bad), /is not a flux job id; expected a decimal number or F58/, bad);
   }
+});
+
+test('flux submit: the default job script\'s settings as options, the worker as the job\'s tasks', () => {
+  const job = {
+    jobName: 'add',
+    cwd: '/c/add_1',
+    output: '/c/add_1/job.out',
+    error: '/c/add_1/job.err',
+    cores: 1,
+    threadsPerCore: 1,
+    gpusPerCore: 0,
+    numNodes: null,
+    exclusive: false,
+    runTimeMax: null,
+    after: [],
+    priority: null,
+    pmiMode: null,
+    env: {},
+    command: ['/usr/bin/python3', '-m', 'executorlab.cache_worker', '/c/add_1_i.h5']
+  };
+  assert.deepEqual(fluxSubmitCommand(job), [
+    'flux', 'submit', '--job-name=add', '--cwd=/c/add_1', '--output=/c/add_1/job.out', '--error=/c/add_1/job.err', '-n', '1', '-c', '1',
+    '/usr/bin/python3', '-m', 'executorlab.cache_worker', '/c/add_1_i.h5'
+  ]);
+  const every = { ...job, cores: 4, threadsPerCore: 2, gpusPerCore: 1, numNodes: 2, exclusive: true, runTimeMax: 90, after: ['12', '13'], priority: 0, pmiMode: 'pmix', env: { PYTHONPATH: '/a b:/c' } };
+  assert.deepEqual(fluxSubmitCommand(every).slice(6, -4), [
+    '-n', '4', '-c', '2', '-N', '2', '--exclusive', '-g', '1', '-t', '90s', '--dependency=afterok:12', '--dependency=afterok:13',
+    '--urgency=0', '-o', 'pmi=pmix', '--env=PYTHONPATH=/a b:/c'
+  ]);
 });
