@@ -162,3 +162,18 @@ with SlurmJobExecutor() as exe:
         assert output_of(result) == worker_file["worker_endpoint"]
     finally:
         bridge.stop()
+
+
+def test_run_time_max_raises_timeout_error_with_the_step_ended(bridge):
+    # srun's own --time (whole minutes, counted from before the worker started) is a backstop a minute later:
+    # the bridge's limit comes first and says TimeoutError, not a worker that died.
+    result = in_allocation(PRELUDE + """
+with SlurmJobExecutor() as exe:
+    f = exe.submit(time.sleep, 30, resource_dict={"run_time_max": 2})
+    try:
+        f.result()
+    except Exception as error:
+        print(json.dumps([type(error).__name__, str(error)]))
+""", bridge.env)
+    kind, message = output_of(result)
+    assert kind == "TimeoutError" and "run_time_max=2" in message
