@@ -165,6 +165,15 @@ def wait_for(predicate, timeout: float, what: str):
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
+def queue_id(cache: Path, pattern: str) -> int:
+    """The batch job id recorded in the first `<key>_i.h5` matching pattern in a cluster executor's cache."""
+    from executorlab.cache.hdf import get_queue_id
+
+    files = sorted(cache.glob(pattern))
+    assert files, f"no {pattern} in {sorted(p.name for p in cache.iterdir())}"
+    return get_queue_id(str(files[0]))
+
+
 def raw_client_socket(info: dict, timeout_ms: int = 10000):
     """(context, DEALER) connected to a bridge's kernel endpoint with the kernels' CURVE keys, for tests
     that send hand-made messages."""

@@ -13,7 +13,7 @@ import textwrap
 
 import pytest
 
-from executorlab.tests.conftest import REPO, wait_for
+from executorlab.tests.conftest import REPO, queue_id, wait_for
 from executorlab.tests.flux import FLUX
 
 pytestmark = pytest.mark.usefixtures("flux")
@@ -66,14 +66,6 @@ def counted(tmp_path):
     wrapper.write_text(f'#!/bin/sh\ncase "$1" in batch|submit) echo "$@" >> {log};; esac\nexec {FLUX} "$@"\n')
     wrapper.chmod(0o755)
     return {"PATH": f"{bin_dir}:{os.environ['PATH']}"}, lambda: len(log.read_text().splitlines())
-
-
-def queue_id(cache, pattern: str) -> int:
-    from executorlab.cache.hdf import get_queue_id
-
-    files = sorted(cache.glob(pattern))
-    assert files, f"no {pattern} in {sorted(p.name for p in cache.iterdir())}"
-    return get_queue_id(str(files[0]))
 
 
 def job_result(flux, job_id: int) -> str:

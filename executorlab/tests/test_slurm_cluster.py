@@ -6,11 +6,10 @@ import subprocess
 import sys
 import textwrap
 import time
-from pathlib import Path
 
 import pytest
 
-from executorlab.tests.conftest import REPO, StandaloneBridge, wait_for
+from executorlab.tests.conftest import REPO, StandaloneBridge, queue_id, wait_for
 
 pytestmark = pytest.mark.usefixtures("slurm")
 
@@ -61,14 +60,6 @@ def squeue_state(job_id) -> str:
     out = subprocess.run(["squeue", "--noheader", "--states=all", f"--jobs={job_id}", "--format=%T"],
                          capture_output=True, text=True).stdout.strip()
     return out
-
-
-def queue_id(cache: Path, pattern: str) -> int:
-    from executorlab.cache.hdf import get_queue_id
-
-    files = sorted(cache.glob(pattern))
-    assert files, f"no {pattern} in {sorted(p.name for p in cache.iterdir())}"
-    return get_queue_id(str(files[0]))
 
 
 def test_a_dependency_chain_runs_as_jobs_ordered_by_afterok(tmp_path, counted):
