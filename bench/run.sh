@@ -13,8 +13,9 @@ status=0
 started=$SECONDS
 # slurm_job and slurm_cluster start their own single-node SLURM (root; slurmctld/slurmd on ports 6917/6918, the
 # test cluster's: not while the SLURM tests run) and stop it after; without SLURM they say so and exit 0.
+# lost_node starts a 2-node SLURM (network namespaces, root) under /tmp/executorlab-multinode.lock, as the tests do.
 # flux runs itself inside `flux start --test-size=2`; without flux on PATH it says so and exits 0.
-for bench in throughput roundtrip fresh_process mpi bridge_memory cache cache_listing panels magics slurm_job slurm_cluster flux; do
+for bench in throughput roundtrip fresh_process mpi bridge_memory cache cache_listing panels magics slurm_job slurm_cluster flux lost_node; do
   t0=$SECONDS
   rows=$(wc -l <"$results")
   "$PYTHON" "$bench.py" --results "$results" "$@"
