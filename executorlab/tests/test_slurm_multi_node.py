@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from executorlab.tests.conftest import REPO
+from executorlab.tests.conftest import REPO, StandaloneBridge
 from executorlab.tests.test_slurm_cluster import kernel, output_of
 
 pytestmark = pytest.mark.usefixtures("slurm_multi")
@@ -53,8 +53,7 @@ def kernel_in_job(slurm_multi, tmp_path: Path, code: str, *sbatch_args: str, tim
         *sbatch_args, env={"PYTHONPATH": str(REPO)},
     )
     job = slurm_multi.wait_for_job(job_id, timeout)
-    out = (tmp_path / "kernel.out").read_text()
-    err = (tmp_path / "kernel.err").read_text()
+    out, err = (p.read_text() if p.exists() else "" for p in (tmp_path / "kernel.out", tmp_path / "kernel.err"))
     assert job["JobState"] == "COMPLETED", f"kernel job {job_id} ended {job['JobState']}:\n{out}\n{err}"
     assert job["BatchHost"] == "node1" and job["NodeList"] == "node[1-2]", job
     return json.loads(out.strip().splitlines()[-1])
@@ -232,3 +231,30 @@ with SlurmClusterExecutor(cache_directory={str(cache)!r}) as exe:
     scripts = [p.read_text() for p in cache.glob("link*/slurm-job.sh")]
     assert len(scripts) == 3 and all("#SBATCH --nodes=2" in s for s in scripts)
     assert sum("--dependency=afterok:" in s for s in scripts) == 2
+
+
+def test_cluster_mode_jobs_go_to_the_kernels_slurm_conf_whatever_the_bridges(tmp_path):
+    # A bridge started with another cluster's SLURM_CONF (as by a Jupyter server, or by an earlier executor of
+    # the process). That config fails to parse, so a client given it stops at once, without any network I/O
+    # (without any config, SLURM clients look for a controller in DNS).
+    other = tmp_path / "other-cluster.conf"
+    other.write_text("NotASlurmOption=the bridge must not use this config\n")
+    saved = dict(os.environ)
+    os.environ["SLURM_CONF"] = str(other)
+    try:
+        bridge = StandaloneBridge(tmp_path, "--client-timeout", "5")
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    try:
+        cache = tmp_path / "cache"
+        out = output_of(kernel(f"""
+import socket
+from executorlab import SlurmClusterExecutor
+
+with SlurmClusterExecutor(cache_directory={str(cache)!r}) as exe:
+    print(json.dumps(exe.submit(socket.gethostname).result()))
+""", bridge.env))
+        assert out in ("node1", "node2")
+    finally:
+        bridge.stop()
