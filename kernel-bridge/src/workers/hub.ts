@@ -103,6 +103,8 @@ export class WorkerHub {
   private readonly silenced = new Set<string>();
   private silenceLimitMs = 0;
   private silenceTimer: NodeJS.Timeout | null = null;
+  /** When checkSilence() last ran. */
+  private lastCheck: number | null = null;
 
   constructor(
     private readonly log: (line: string) => void,
@@ -142,6 +144,10 @@ export class WorkerHub {
     const limit = this.silenceLimitMs;
     if (limit <= 0) return;
     const now = this.now();
+    // Checks this far apart mean the bridge itself was stalled (its event loop blocked): what the workers
+    // sent meanwhile waits unread in its sockets, and a timer runs before them. No verdicts this round.
+    const stalled = this.lastCheck !== null && now - this.lastCheck > Math.max(2000, limit / 2);
+    this.lastCheck = now;
     for (const [key, conn] of [...this.byPeer]) {
       if (this.silenced.has(key)) continue;
       // One echo at a time: a peer whose connection is gone makes the ROUTER wait (sendTimeout) on a send.
@@ -151,7 +157,7 @@ export class WorkerHub {
         void this.endpoint?.send(echo.peer, { v: 1, type: 'echo', worker_id: conn.workerId });
       }
       const silent = now - (this.lastHeard.get(key) ?? now);
-      if (silent <= limit) continue;
+      if (silent <= limit || stalled) continue;
       this.silenced.add(key);
       const silence: Silence = { host: conn.host, pid: conn.pid, seconds: silent / 1000, limitSeconds: limit / 1000 };
       const handler = this.silenceHandlers.get(key);
