@@ -12,7 +12,7 @@ import { JobWatcher } from './cluster/job-watcher.js';
 import type { WorkerLauncher } from './backends/launcher.js';
 import { LocalLauncher } from './backends/local.js';
 import { OneProcessBackend } from './backends/one-process.js';
-import { SlurmLauncher } from './backends/slurm.js';
+import { SlurmLauncher, slurmConf } from './backends/slurm.js';
 import type { Backend, TaskOutcome } from './backends/backend.js';
 import {
   writePrivateJson,
@@ -667,12 +667,15 @@ export class Bridge {
     if (options.block_allocation) {
       throw new RequestError(`${message.name} runs one job per call; block_allocation=True (workers as queue jobs) is not supported`);
     }
-    // Flux jobs go to the kernel's instance (its FLUX_URI), if it runs in one: one queue per instance.
-    const uri = message.backend === 'flux-cluster' ? fluxUri(options.scheduler_env, process.env) : null;
-    const name = message.backend === 'slurm-cluster' ? 'slurm' : `flux ${uri ?? ''}`;
+    // Jobs go to the kernel's cluster (its SLURM_CONF) or flux instance (its FLUX_URI), else the bridge's:
+    // one queue per cluster or instance.
+    const slurm = message.backend === 'slurm-cluster';
+    const uri = slurm ? null : fluxUri(options.scheduler_env, process.env);
+    const conf = slurm ? slurmConf(options.scheduler_env, process.env) : null;
+    const name = slurm ? `slurm ${conf ?? ''}` : `flux ${uri ?? ''}`;
     let queue = this.batchQueues.get(name);
     if (!queue) {
-      const system = message.backend === 'slurm-cluster' ? new SlurmBatchSystem() : new FluxBatchSystem(uri);
+      const system = slurm ? new SlurmBatchSystem(conf) : new FluxBatchSystem(uri);
       queue = { system, watcher: new JobWatcher(system, this.options.log), jobs: new ClusterJobs() };
       this.batchQueues.set(name, queue);
     }

@@ -31,6 +31,11 @@ export function slurmEnvironment(kernelEnv: Record<string, string>, bridgeEnv: N
   return kernel.SLURM_JOB_ID || kernel.SLURM_JOBID ? kernel : own(bridgeEnv);
 }
 
+/** The slurm.conf SLURM clients use for the kernel's jobs: the kernel's SLURM_CONF, else the bridge's; null: SLURM's default. */
+export function slurmConf(kernelEnv: Record<string, string>, bridgeEnv: NodeJS.ProcessEnv): string | null {
+  return kernelEnv.SLURM_CONF || bridgeEnv.SLURM_CONF || null;
+}
+
 export class SlurmLauncher implements WorkerLauncher {
   readonly kind = 'slurm';
   readonly placesGpus = true;

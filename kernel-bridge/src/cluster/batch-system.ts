@@ -77,6 +77,12 @@ async function run(command: string[], what: string, cwd?: string, env: Record<st
 export class SlurmBatchSystem implements BatchSystem {
   readonly name = 'SLURM';
   readonly defaultTemplate = DEFAULT_SLURM_TEMPLATE;
+  private readonly env: Record<string, string>;
+
+  /** `conf`: the cluster's slurm.conf (the kernel's SLURM_CONF, else the bridge's own); null: SLURM's default. */
+  constructor(readonly conf: string | null = null) {
+    this.env = conf ? { SLURM_CONF: conf } : {};
+  }
 
   instanceProblem(): string | null {
     return null; // sbatch submits to the cluster's controller from anywhere
@@ -91,13 +97,13 @@ export class SlurmBatchSystem implements BatchSystem {
   }
 
   async submit(script: string, cwd: string): Promise<string> {
-    return parseSbatch(await run(sbatchCommand(script), 'sbatch', cwd));
+    return parseSbatch(await run(sbatchCommand(script), 'sbatch', cwd, this.env));
   }
 
   async states(ids: string[]): Promise<Map<string, JobStatus>> {
     if (ids.length === 0) return new Map();
     const [file, ...args] = squeueCommand(ids);
-    const result = await execa(file, args, { reject: false, stdin: 'ignore', timeout: 60_000 });
+    const result = await execa(file, args, { reject: false, stdin: 'ignore', timeout: 60_000, env: this.env });
     // squeue refuses a lone id it no longer knows ("Invalid job id specified"): none of them is known.
     if (result.exitCode !== 0 && /Invalid job id/i.test(String(result.stderr))) return new Map();
     if (result.exitCode !== 0) throw new BatchCommandError(`squeue failed (exit code ${result.exitCode}): ${String(result.stderr).trim()}`);
@@ -106,14 +112,14 @@ export class SlurmBatchSystem implements BatchSystem {
 
   async stderrFile(id: string): Promise<string | null> {
     try {
-      return parseScontrolJob(await run(scontrolShowJobCommand(id), 'scontrol')).stdErr;
+      return parseScontrolJob(await run(scontrolShowJobCommand(id), 'scontrol', undefined, this.env)).stdErr;
     } catch {
       return null;
     }
   }
 
   async cancel(ids: string[]): Promise<void> {
-    if (ids.length > 0) await run(scancelCommand(ids), 'scancel');
+    if (ids.length > 0) await run(scancelCommand(ids), 'scancel', undefined, this.env);
   }
 }
 
