@@ -41,7 +41,7 @@ def together(directory, n, executorlib_worker_id=None):
 """
 
 
-def kernel_in_job(slurm_multi, tmp_path: Path, code: str, *sbatch_args: str, timeout: float = 180):
+def kernel_in_job(slurm_multi, tmp_path: Path, code: str, timeout: float = 180):
     """Runs kernel code as a batch job of both nodes (2 tasks per node); returns the JSON its last line prints."""
     script = tmp_path / "kernel.py"
     script.write_text(PRELUDE + textwrap.dedent(code))
@@ -49,8 +49,7 @@ def kernel_in_job(slurm_multi, tmp_path: Path, code: str, *sbatch_args: str, tim
     job_script.write_text(f"#!/bin/bash\nexec {sys.executable} {script}\n")
     job_id = slurm_multi.sbatch(
         job_script, "--nodes=2", "--ntasks-per-node=2", "--no-requeue", "--time=5", f"--chdir={tmp_path}",
-        f"--output={tmp_path / 'kernel.out'}", f"--error={tmp_path / 'kernel.err'}",
-        *sbatch_args, env={"PYTHONPATH": str(REPO)},
+        f"--output={tmp_path / 'kernel.out'}", f"--error={tmp_path / 'kernel.err'}", env={"PYTHONPATH": str(REPO)},
     )
     job = slurm_multi.wait_for_job(job_id, timeout)
     out, err = (p.read_text() if p.exists() else "" for p in (tmp_path / "kernel.out", tmp_path / "kernel.err"))
