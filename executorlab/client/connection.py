@@ -379,12 +379,17 @@ _client_lock = threading.Lock()
 
 
 def get_client() -> BridgeClient:
-    """The process-wide connection, reconnecting when the bridge it knew is gone."""
+    """The process-wide connection, reconnecting when the bridge it knew is gone or when
+    EXECUTORLAB_CONNECTION_FILE now names another bridge (set after the first call, or changed)."""
     global _client
     with _client_lock:
-        if _client is not None and _client.is_current():
+        wanted = os.environ.get(bridge_process.CONNECTION_FILE_ENV)
+        if _client is not None and _client.connection_file == wanted and _client.is_current():
             return _client
-        if _client is not None:
+        if _client is not None and _client.connection_file != wanted:
+            _client.close()  # the bridge it knew still runs: say goodbye, end the I/O thread
+            _client._lose_bridge(f"EXECUTORLAB_CONNECTION_FILE now names another bridge ({wanted or 'a private one'})")
+        elif _client is not None:
             _client._lose_bridge("the executorlab bridge stopped or was restarted")
         info = bridge_process.locate_bridge()
         _client = BridgeClient(info, os.environ.get(bridge_process.CONNECTION_FILE_ENV))

@@ -36,3 +36,25 @@ def test_connection_file_without_a_bridge_fails_with_a_timeout_message(tmp_path)
     missing = tmp_path / "executorlab-bridge-1.json"
     with pytest.raises(BridgeConnectionError, match="within"):
         bridge_process.wait_for_connection_file(str(missing), 0.3)
+
+
+def _add(a, b):
+    return a + b
+
+
+def test_a_process_follows_a_changed_connection_file_to_its_bridge(tmp_path, monkeypatch):
+    """A process that used one bridge (here a private one) and is then pointed at another with
+    EXECUTORLAB_CONNECTION_FILE sends its next calls there, not to the bridge it knew, which still runs."""
+    from executorlab import SingleNodeExecutor
+    from executorlab.tests.conftest import StandaloneBridge
+
+    with SingleNodeExecutor() as exe:
+        assert exe.submit(_add, 1, 2).result(timeout=60) == 3
+    bridge = StandaloneBridge(tmp_path)
+    try:
+        monkeypatch.setenv("EXECUTORLAB_CONNECTION_FILE", str(bridge.connection_file))
+        with SingleNodeExecutor() as exe:
+            assert exe.submit(_add, 2, 3).result(timeout=60) == 5
+        assert [t["state"] for t in bridge.tasks("_add")] == ["done"], "the call went to the named bridge"
+    finally:
+        bridge.stop()
