@@ -103,6 +103,7 @@ def test_a_kernel_elsewhere_uses_tcp_with_curve_end_to_end(standalone_bridge, mo
     """A kernel on another host (as the connection file tells it) goes over TCP with CURVE, both sockets."""
     info = {**standalone_bridge.info, "hostname": "another-node"}
     client = BridgeClient(info, str(standalone_bridge.connection_file))
+    monkeypatch.setenv("EXECUTORLAB_CONNECTION_FILE", str(standalone_bridge.connection_file))
     monkeypatch.setattr(connection, "_client", client)
     try:
         with SingleNodeExecutor(max_workers=1, block_allocation=True) as executor:
